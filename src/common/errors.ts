@@ -1,0 +1,13 @@
+/**
+ * Base of the service's typed errors. Each carries a stable `code` and the HTTP status it maps to,
+ * so one exception filter can translate every error at the edge.
+ */
+export abstract class ServiceError extends Error {
+  abstract readonly code: string;
+  abstract readonly httpStatus: number;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
