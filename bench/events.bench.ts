@@ -1,0 +1,132 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ActorHost } from '../src/actors/actor-host.service';
+import { JOB } from '../src/actors/actor-kinds';
+import { EffectRegistry } from '../src/actors/effect-registry';
+import { SqliteEventStore } from '../src/adapters/local/sqlite-event-store';
+import { SystemClock } from '../src/clock/system-clock';
+import { Upcaster } from '../src/events/upcaster';
+import { NewEvent } from '../src/ports/event-store.port';
+import { JobsProjection } from '../src/projections/jobs.projection';
+
+/**
+ * Event-log benchmark: append throughput (one event per append, and batches of 100) and the
+ * time to rebuild every machine from 100 000 events. Prints a table; writes bench/results/events.json.
+ */
+const REPLAY_EVENTS = 100_000;
+const SINGLE_APPENDS = 20_000;
+const BATCH = 100;
+const clock = new SystemClock();
+
+/** The five events of one job's happy path, as the pipeline writes them. */
+function jobEvents(i: number, at: number): NewEvent[] {
+  const jobId = `job-${i.toString().padStart(6, '0')}`;
+  const top5 = [
+    { label: 'tabby', probability: 0.61 },
+    { label: 'tiger cat', probability: 0.2 },
+    { label: 'Egyptian cat', probability: 0.1 },
+    { label: 'lynx', probability: 0.05 },
+    { label: 'remote control', probability: 0.01 },
+  ];
+  return [
+    {
+      type: 'JobUploaded',
+      data: { jobId, fileName: `${jobId}.jpg`, contentType: 'image/jpeg', sizeBytes: 51234, at },
+    },
+    { type: 'JobQueued', data: { messageId: `m-${jobId}`, at: at + 1 } },
+    { type: 'JobAttemptStarted', data: { workerId: 'w1', attempt: 1, at: at + 2 } },
+    { type: 'JobClassified', data: { workerId: 'w1', label: 'tabby', top5, at: at + 30 } },
+    { type: 'JobReported', data: { at: at + 31 } },
+  ];
+}
+
+async function measure(
+  label: string,
+  run: () => Promise<number>,
+): Promise<{ label: string; count: number; seconds: number }> {
+  const began = performance.now();
+  const count = await run();
+  return { label, count, seconds: (performance.now() - began) / 1000 };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-events-'));
+  try {
+    const single = new SqliteEventStore(join(dir, 'single.db'), clock);
+    const singleRun = await measure('append, 1 event per call', async () => {
+      for (let i = 0; i < SINGLE_APPENDS; i++) {
+        await single.append(
+          `job-${i}`,
+          [{ type: 'JobUploaded', data: jobEvents(i, 0)[0].data }],
+          'no_stream',
+        );
+      }
+      return SINGLE_APPENDS;
+    });
+    await single.close();
+
+    const batched = new SqliteEventStore(join(dir, 'batched.db'), clock);
+    const batchedRun = await measure(`append, ${BATCH} events per call`, async () => {
+      for (let i = 0; i < REPLAY_EVENTS / BATCH; i++) {
+        const events = Array.from({ length: BATCH / 5 }, (_, k) => jobEvents(i * BATCH + k, 0)).flat();
+        await batched.append(`batch-${i}`, events, 'no_stream');
+      }
+      return REPLAY_EVENTS;
+    });
+    await batched.close();
+
+    const log = new SqliteEventStore(join(dir, 'replay.db'), clock);
+    const jobRun = await measure('append, 5 events per call (one job)', async () => {
+      for (let i = 0; i < REPLAY_EVENTS / 5; i++) {
+        await log.append(JOB.streamId(`j${i}`), jobEvents(i, 1_700_000_000_000 + i), 'no_stream');
+      }
+      return REPLAY_EVENTS;
+    });
+    await log.close();
+
+    Logger.overrideLogger(false);
+    const host = new ActorHost(
+      new SqliteEventStore(join(dir, 'replay.db'), clock),
+      clock,
+      new EffectRegistry(),
+      new Upcaster(),
+    );
+    const projection = new JobsProjection(host);
+    const replayRun = await measure('replay 100 000 events into machines + read model', async () => {
+      await host.replay();
+      return host.replayStats.events;
+    });
+    if (projection.countByStatus().reported !== REPLAY_EVENTS / 5)
+      throw new Error('replay did not rebuild every job');
+
+    const results = {
+      appendPerS: Math.round(singleRun.count / singleRun.seconds),
+      batchedAppendPerS: Math.round(batchedRun.count / batchedRun.seconds),
+      replay100kS: Number(replayRun.seconds.toFixed(3)),
+    };
+    console.table(
+      [singleRun, jobRun, batchedRun, replayRun].map((r) => ({
+        measure: r.label,
+        events: r.count,
+        seconds: Number(r.seconds.toFixed(3)),
+        'events/s': Math.round(r.count / r.seconds),
+      })),
+    );
+    console.log(JSON.stringify(results));
+    mkdirSync(join(__dirname, '..', '..', 'bench', 'results'), { recursive: true });
+    writeFileSync(
+      join(__dirname, '..', '..', 'bench', 'results', 'events.json'),
+      JSON.stringify(results, null, 2) + '\n',
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

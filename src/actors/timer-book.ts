@@ -1,0 +1,61 @@
+import { CancelTimerParams, StartTimerParams } from '../../state-machines/timers';
+import { Effect } from '../../state-machines/fold';
+
+/** A timer a machine asked for and that has neither fired nor been cancelled. */
+export interface PendingTimer {
+  streamId: string;
+  timerId: string;
+  eventType: string;
+  dueAt: number;
+  /** Changes whenever the timer is restarted, so a superseded firing can be recognised. */
+  generation: number;
+}
+
+/**
+ * The timers that are pending, kept from the startTimer / cancelTimer effects of every step,
+ * replayed or live. After a replay it tells exactly which timers to re-arm, and when they are due.
+ */
+export class TimerBook {
+  private readonly timers = new Map<string, PendingTimer>();
+  private generation = 0;
+
+  /**
+   * Applies one folded event: a timer whose event this is has fired, and the step's timer
+   * effects, made at time `at`, start or cancel others. Returns the timers started and cancelled.
+   */
+  apply(
+    streamId: string,
+    eventType: string,
+    effects: Effect[],
+    at: number,
+  ): { started: PendingTimer[]; cancelled: string[] } {
+    const started: PendingTimer[] = [];
+    const cancelled: string[] = [];
+    for (const [k, timer] of this.timers) {
+      if (timer.streamId === streamId && timer.eventType === eventType) this.timers.delete(k);
+    }
+    for (const effect of effects) {
+      if (effect.type === 'startTimer') {
+        const { timerId, delayMs, eventType } = effect.params as unknown as StartTimerParams;
+        const timer = { streamId, timerId, eventType, dueAt: at + delayMs, generation: ++this.generation };
+        this.timers.set(key(streamId, timerId), timer);
+        started.push(timer);
+      } else if (effect.type === 'cancelTimer') {
+        const { timerId } = effect.params as unknown as CancelTimerParams;
+        if (this.timers.delete(key(streamId, timerId))) cancelled.push(timerId);
+      }
+    }
+    return { started, cancelled };
+  }
+
+  /** Whether `timer` is still the pending one for its id (not fired, cancelled or restarted since). */
+  isCurrent(timer: PendingTimer): boolean {
+    return this.timers.get(key(timer.streamId, timer.timerId))?.generation === timer.generation;
+  }
+
+  pending(): PendingTimer[] {
+    return [...this.timers.values()];
+  }
+}
+
+const key = (streamId: string, timerId: string) => `${streamId}\u0000${timerId}`;

@@ -1,0 +1,177 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Observable, Subject } from 'rxjs';
+import { Clock } from '../../ports/clock.port';
+import {
+  AppendResult,
+  EventStore,
+  ExpectedVersion,
+  NewEvent,
+  ReadAllOptions,
+  StoredEvent,
+  StreamVersionConflictError,
+} from '../../ports/event-store.port';
+import { catchUpThenLive } from '../../events/catch-up';
+import { checkExpectedVersion, DEFAULT_PAGE_SIZE } from '../../events/append-rules';
+
+interface EventRow {
+  position: number;
+  stream_id: string;
+  version: number;
+  type: string;
+  schema_version: number;
+  data: string;
+  recorded_at: number;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS events (
+    position       INTEGER PRIMARY KEY AUTOINCREMENT,
+    stream_id      TEXT    NOT NULL,
+    version        INTEGER NOT NULL,
+    type           TEXT    NOT NULL,
+    schema_version INTEGER NOT NULL,
+    data           TEXT    NOT NULL,
+    recorded_at    INTEGER NOT NULL,
+    UNIQUE (stream_id, version)
+  );
+`;
+
+/**
+ * The event log in one SQLite file (WAL). The control plane is its single writer; other
+ * processes may read it. `synchronous=NORMAL` in WAL mode keeps every committed append
+ * across a process crash (an OS crash may lose the last transactions, never corrupt the file).
+ */
+export class SqliteEventStore extends EventStore {
+  private readonly db: Database.Database;
+  private readonly live = new Subject<StoredEvent>();
+  private readonly appendTx: Database.Transaction<
+    (streamId: string, events: NewEvent[], expected: ExpectedVersion) => StoredEvent[]
+  >;
+  private readonly statements;
+
+  /** @param file path of the SQLite file; created, with its folder, if missing. */
+  constructor(
+    file: string,
+    private readonly clock: Clock,
+  ) {
+    super();
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    this.statements = {
+      streamVersion: this.db.prepare<[string], { version: number | null }>(
+        'SELECT MAX(version) AS version FROM events WHERE stream_id = ?',
+      ),
+      insert: this.db.prepare(
+        'INSERT INTO events (stream_id, version, type, schema_version, data, recorded_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      readStream: this.db.prepare<[string, number], EventRow>(
+        'SELECT * FROM events WHERE stream_id = ? AND version >= ? ORDER BY version',
+      ),
+      readAll: this.db.prepare<[number, number], EventRow>(
+        'SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?',
+      ),
+      lastPosition: this.db.prepare<[], { position: number | null }>(
+        'SELECT MAX(position) AS position FROM events',
+      ),
+    };
+    this.appendTx = this.db.transaction((streamId: string, events: NewEvent[], expected: ExpectedVersion) =>
+      this.appendInTransaction(streamId, events, expected),
+    );
+  }
+
+  async append(
+    streamId: string,
+    events: NewEvent[],
+    expectedVersion: ExpectedVersion,
+  ): Promise<AppendResult> {
+    const stored = this.appendTx.immediate(streamId, events, expectedVersion);
+    stored.forEach((event) => this.live.next(event));
+    const last = stored.at(-1);
+    if (last) return { nextVersion: last.version, lastPosition: last.position, events: stored };
+    return {
+      nextVersion: this.currentVersion(streamId),
+      lastPosition: await this.lastPosition(),
+      events: [],
+    };
+  }
+
+  async readStream(streamId: string, fromVersion = 1): Promise<StoredEvent[]> {
+    return this.statements.readStream.all(streamId, fromVersion).map(toStoredEvent);
+  }
+
+  async readAll({ after = 0, limit = DEFAULT_PAGE_SIZE }: ReadAllOptions = {}): Promise<StoredEvent[]> {
+    return this.statements.readAll.all(after, limit).map(toStoredEvent);
+  }
+
+  async lastPosition(): Promise<number> {
+    return this.statements.lastPosition.get()?.position ?? 0;
+  }
+
+  subscribe(after?: number): Observable<StoredEvent> {
+    if (after === undefined) return this.live.asObservable();
+    return catchUpThenLive(this.live, (from) => this.readAll({ after: from }), after);
+  }
+
+  async close(): Promise<void> {
+    this.live.complete();
+    if (this.db.open) this.db.close();
+  }
+
+  private currentVersion(streamId: string): number {
+    return this.statements.streamVersion.get(streamId)?.version ?? 0;
+  }
+
+  private appendInTransaction(
+    streamId: string,
+    events: NewEvent[],
+    expected: ExpectedVersion,
+  ): StoredEvent[] {
+    const current = this.currentVersion(streamId);
+    if (!checkExpectedVersion(expected, current)) {
+      throw new StreamVersionConflictError(streamId, expected, current);
+    }
+    if (events.length === 0) return [];
+    const recordedAt = this.clock.now();
+    const stored = events.map((event, i) => {
+      const version = current + i + 1;
+      const schemaVersion = event.schemaVersion ?? 1;
+      const data = JSON.stringify(event.data);
+      const { lastInsertRowid } = this.statements.insert.run(
+        streamId,
+        version,
+        event.type,
+        schemaVersion,
+        data,
+        recordedAt,
+      );
+      return toStoredEvent({
+        position: Number(lastInsertRowid),
+        stream_id: streamId,
+        version,
+        type: event.type,
+        schema_version: schemaVersion,
+        data,
+        recorded_at: recordedAt,
+      });
+    });
+    return stored;
+  }
+}
+
+function toStoredEvent(row: EventRow): StoredEvent {
+  return {
+    type: row.type,
+    streamId: row.stream_id,
+    version: row.version,
+    position: row.position,
+    recordedAt: row.recorded_at,
+    schemaVersion: row.schema_version,
+    data: JSON.parse(row.data),
+  };
+}

@@ -1,0 +1,100 @@
+import { Injectable } from '@nestjs/common';
+import type { JobContext } from '../../state-machines/job.machine';
+import { isoTime } from '../common/time';
+import { ActorHost } from '../actors/actor-host.service';
+import { JOB } from '../actors/actor-kinds';
+
+export type JobStatus = 'uploaded' | 'queued' | 'classified' | 'reported' | 'rejected' | 'failed';
+
+/** A job as the API shows it. Times are ISO 8601. */
+export interface JobView {
+  id: string;
+  fileName: string;
+  status: JobStatus;
+  topLabel?: string;
+  topProbability?: number;
+  attempts: number;
+  workerId?: string;
+  error?: string;
+  uploadedAt: string;
+  queuedAt?: string;
+  classifiedAt?: string;
+  reportedAt?: string;
+  endedAt?: string;
+}
+
+export interface JobPage {
+  items: JobView[];
+  total: number;
+  offset: number;
+  limit: number;
+}
+
+interface JobRow {
+  status: JobStatus;
+  context: JobContext;
+}
+
+/**
+ * The jobs read model: one row per job, kept from every folded job event, newest upload last.
+ * Rows keep the machine's context as is and become views only when read, which keeps a
+ * replay of a long log cheap.
+ */
+@Injectable()
+export class JobsProjection {
+  private readonly jobs = new Map<string, JobRow>();
+
+  constructor(host: ActorHost) {
+    host.changes$.subscribe(({ actor }) => {
+      if (actor.kind !== JOB) return;
+      this.jobs.set(actor.id, {
+        status: actor.snapshot.value as JobStatus,
+        context: actor.snapshot.context as JobContext,
+      });
+    });
+  }
+
+  get(id: string): JobView | undefined {
+    const row = this.jobs.get(id);
+    return row && toView(id, row);
+  }
+
+  /** A page of jobs in upload order, optionally only those with `status`. */
+  list({ offset, limit, status }: { offset: number; limit: number; status?: JobStatus }): JobPage {
+    const all = [...this.jobs.entries()].filter(([, row]) => !status || row.status === status);
+    const items = all.slice(offset, offset + limit).map(([id, row]) => toView(id, row));
+    return { items, total: all.length, offset, limit };
+  }
+
+  /** Number of jobs in each status. */
+  countByStatus(): Record<JobStatus, number> {
+    const counts: Record<JobStatus, number> = {
+      uploaded: 0,
+      queued: 0,
+      classified: 0,
+      reported: 0,
+      rejected: 0,
+      failed: 0,
+    };
+    this.jobs.forEach((row) => counts[row.status]++);
+    return counts;
+  }
+}
+
+function toView(id: string, { status, context }: JobRow): JobView {
+  return {
+    id,
+    fileName: context.fileName,
+    status,
+    topLabel: context.label,
+    topProbability: context.top5?.[0]?.probability,
+    attempts: context.attempts,
+    workerId: context.workerId,
+    error: context.error,
+    uploadedAt: isoTime(context.uploadedAt),
+    queuedAt: isoTime(context.queuedAt),
+    classifiedAt: isoTime(context.classifiedAt),
+    reportedAt: isoTime(context.reportedAt),
+    endedAt: isoTime(context.endedAt),
+  };
+}

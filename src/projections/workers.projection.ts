@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import type { WorkerContext } from '../../state-machines/worker.machine';
+import { isoTime } from '../common/time';
+import { ActorHost } from '../actors/actor-host.service';
+import { WORKER } from '../actors/actor-kinds';
+
+export type WorkerState = 'pending' | 'running' | 'idle' | 'terminating' | 'terminated' | 'lost';
+
+/** A worker as the API shows it. Times are ISO 8601. */
+export interface WorkerView {
+  id: string;
+  state: WorkerState;
+  currentJobId?: string;
+  instanceId?: string;
+  jobsDone: number;
+  launchReason: string;
+  stopReason?: string;
+  launchedAt: string;
+  startedAt?: string;
+  lastSeenAt: string;
+  endedAt?: string;
+}
+
+interface WorkerRow {
+  state: WorkerState;
+  context: WorkerContext;
+}
+
+/** The workers read model, kept from every folded worker event; rows become views when read. */
+@Injectable()
+export class WorkersProjection {
+  private readonly workers = new Map<string, WorkerRow>();
+
+  constructor(host: ActorHost) {
+    host.changes$.subscribe(({ actor }) => {
+      if (actor.kind !== WORKER) return;
+      this.workers.set(actor.id, {
+        state: actor.snapshot.value as WorkerState,
+        context: actor.snapshot.context as WorkerContext,
+      });
+    });
+  }
+
+  get(id: string): WorkerView | undefined {
+    const row = this.workers.get(id);
+    return row && toView(id, row);
+  }
+
+  /** Workers in launch order; by default only those not yet terminated or lost. */
+  list({ includeEnded = false } = {}): WorkerView[] {
+    return [...this.workers.entries()]
+      .filter(([, row]) => includeEnded || (row.state !== 'terminated' && row.state !== 'lost'))
+      .map(([id, row]) => toView(id, row));
+  }
+}
+
+function toView(id: string, { state, context }: WorkerRow): WorkerView {
+  return {
+    id,
+    state,
+    currentJobId: context.currentJobId,
+    instanceId: context.instanceId,
+    jobsDone: context.jobsDone,
+    launchReason: context.launchReason,
+    stopReason: context.stopReason,
+    launchedAt: isoTime(context.launchedAt),
+    startedAt: isoTime(context.startedAt),
+    lastSeenAt: isoTime(context.lastSeenAt),
+    endedAt: isoTime(context.endedAt),
+  };
+}

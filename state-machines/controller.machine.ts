@@ -1,0 +1,144 @@
+import { assign, setup } from 'xstate';
+import { CancelTimerParams, StartTimerParams, timerActionDeclarations } from './timers';
+import { ScalingAction, ScalingDecision, ScalingSettings } from './scaling-policy';
+
+/** Payload of `ControllerStarted`, the event that creates the controller. */
+export interface ControllerInput {
+  settings: ScalingSettings;
+  /** After a scaling action, no scale-in for this long (default 30 000 ms). */
+  cooldownMs?: number;
+  at: number;
+}
+
+export type ControllerEvent =
+  | { type: 'ControllerConfigured'; settings: ScalingSettings; cooldownMs: number; at: number }
+  | { type: 'ScalingDecided'; decision: ScalingDecision; at: number }
+  | { type: 'ScalingActionCompleted'; launched: string[]; terminated: string[]; at: number }
+  | { type: 'CooldownElapsed'; at: number };
+
+export interface ControllerContext {
+  settings: ScalingSettings;
+  cooldownMs: number;
+  lastDecision?: ScalingDecision;
+  lastDecisionAt?: number;
+  decisions: Record<ScalingAction, number>;
+}
+
+/** Params of the controller's effects, executed by the host on the live path only. */
+export interface LaunchWorkersParams {
+  count: number;
+  reason: string;
+}
+export interface TerminateWorkersParams {
+  workerIds: string[];
+  reason: string;
+}
+
+export const DEFAULT_COOLDOWN_MS = 30_000;
+
+type Decided = Extract<ControllerEvent, { type: 'ScalingDecided' }>;
+const decisionIs =
+  (action: ScalingAction) =>
+  ({ event }: { event: ControllerEvent }) =>
+    event.type === 'ScalingDecided' && event.decision.action === action;
+
+const armCooldown = {
+  type: 'startTimer',
+  params: ({ context }: { context: ControllerContext }): StartTimerParams => ({
+    timerId: 'cooldown',
+    delayMs: context.cooldownMs,
+    eventType: 'CooldownElapsed',
+  }),
+} as const;
+const cancelCooldown = {
+  type: 'cancelTimer',
+  params: (): CancelTimerParams => ({ timerId: 'cooldown' }),
+} as const;
+
+/**
+ * The autoscaler. Each scaling decision — made by the pure policy from the observed backlog
+ * and fleet, before this machine runs — is an explicit transition: steady → scalingOut or
+ * scalingIn → cooldown → steady. A scale-in is refused during cooldown; a scale-out never is.
+ */
+export const controllerMachine = setup({
+  types: {
+    context: {} as ControllerContext,
+    events: {} as ControllerEvent,
+    input: {} as ControllerInput,
+  },
+  actions: {
+    ...timerActionDeclarations,
+    launchWorkers: (_, _params: LaunchWorkersParams) => {},
+    terminateWorkers: (_, _params: TerminateWorkersParams) => {},
+    recordDecision: assign(({ context, event }) => {
+      const { decision, at } = event as Decided;
+      return {
+        lastDecision: decision,
+        lastDecisionAt: at,
+        decisions: { ...context.decisions, [decision.action]: context.decisions[decision.action] + 1 },
+      };
+    }),
+    configure: assign(({ event }) => {
+      const { settings, cooldownMs } = event as Extract<ControllerEvent, { type: 'ControllerConfigured' }>;
+      return { settings, cooldownMs };
+    }),
+  },
+  guards: {
+    scaleOut: decisionIs('scaleOut'),
+    scaleIn: decisionIs('scaleIn'),
+    hold: decisionIs('hold'),
+  },
+}).createMachine({
+  id: 'controller',
+  initial: 'steady',
+  context: ({ input }) => ({
+    settings: input.settings,
+    cooldownMs: input.cooldownMs ?? DEFAULT_COOLDOWN_MS,
+    decisions: { scaleOut: 0, scaleIn: 0, hold: 0 },
+  }),
+  on: {
+    ControllerConfigured: { actions: 'configure' },
+  },
+  states: {
+    steady: {
+      on: {
+        ScalingDecided: [
+          { guard: 'scaleOut', target: 'scalingOut', actions: 'recordDecision' },
+          { guard: 'scaleIn', target: 'scalingIn', actions: 'recordDecision' },
+          { guard: 'hold', actions: 'recordDecision' },
+        ],
+      },
+    },
+    scalingOut: {
+      entry: {
+        type: 'launchWorkers',
+        params: ({ context }) => ({
+          count: context.lastDecision!.launch,
+          reason: context.lastDecision!.reason,
+        }),
+      },
+      on: { ScalingActionCompleted: 'cooldown' },
+    },
+    scalingIn: {
+      entry: {
+        type: 'terminateWorkers',
+        params: ({ context }) => ({
+          workerIds: context.lastDecision!.terminate,
+          reason: context.lastDecision!.reason,
+        }),
+      },
+      on: { ScalingActionCompleted: 'cooldown' },
+    },
+    cooldown: {
+      entry: armCooldown,
+      exit: cancelCooldown,
+      on: {
+        CooldownElapsed: 'steady',
+        ScalingDecided: [
+          { guard: 'scaleOut', target: 'scalingOut', actions: 'recordDecision' },
+          { guard: 'hold', actions: 'recordDecision' },
+        ],
+      },
+    },
+  },
+});

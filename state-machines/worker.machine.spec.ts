@@ -1,0 +1,158 @@
+import { start } from './fold';
+import { workerMachine, WorkerInput } from './worker.machine';
+import { given } from './testing/given';
+
+const launched: WorkerInput = {
+  workerId: 'w1',
+  reason: 'backlog',
+  heartbeatTimeoutMs: 30_000,
+  idleTimeoutMs: 5_000,
+  at: 0,
+};
+const started = { type: 'WorkerStarted', instanceId: 'pid-42', at: 100 };
+const heartbeat = (at: number) => ({ type: 'WorkerHeartbeat', at });
+const jobStarted = (jobId: string, at = 200) => ({ type: 'WorkerJobStarted', jobId, at });
+const jobFinished = (jobId: string, at = 300) => ({ type: 'WorkerJobFinished', jobId, at });
+const idleElapsed = { type: 'WorkerIdleTimeoutElapsed', at: 5300 };
+const missed = { type: 'WorkerHeartbeatMissed', at: 40_000 };
+const terminate = { type: 'WorkerTerminationRequested', reason: 'scale in', at: 6000 };
+const stopped = { type: 'WorkerStopped', exitCode: 0, signal: null, at: 7000 };
+
+const liveness = {
+  type: 'startTimer',
+  params: { timerId: 'liveness', delayMs: 30_000, eventType: 'WorkerHeartbeatMissed' },
+};
+const idleTimer = {
+  type: 'startTimer',
+  params: { timerId: 'idle', delayMs: 5_000, eventType: 'WorkerIdleTimeoutElapsed' },
+};
+const cancel = (timerId: string) => ({ type: 'cancelTimer', params: { timerId } });
+
+describe('worker machine', () => {
+  it('starts pending, asks for the instance to be launched and arms the liveness timer', () => {
+    const { snapshot, effects } = start(workerMachine, launched);
+    expect(snapshot.value).toBe('pending');
+    expect(effects).toEqual([{ type: 'launchWorker', params: { workerId: 'w1' } }, liveness]);
+  });
+
+  it('pending → running on its first sign of life, arming liveness and idle timers', () => {
+    const then = given(workerMachine, launched).when(started);
+    expect(then.snapshot.value).toBe('running');
+    expect(then.snapshot.context).toMatchObject({ instanceId: 'pid-42', startedAt: 100, lastSeenAt: 100 });
+    expect(then.effects).toEqual([idleTimer, liveness]);
+  });
+
+  it('pending → lost when it never starts', () => {
+    const then = given(workerMachine, launched).when({ type: 'WorkerHeartbeatMissed', at: 30_000 });
+    expect(then.snapshot.value).toBe('lost');
+    expect(then.snapshot.context.stopReason).toBe('did not start in time');
+    expect(then.effects).toContainEqual({ type: 'stopWorker', params: { workerId: 'w1', force: true } });
+  });
+
+  it('a heartbeat while running re-arms the liveness timer', () => {
+    const then = given(workerMachine, launched, started).when(heartbeat(900));
+    expect(then.snapshot.value).toBe('running');
+    expect(then.snapshot.context.lastSeenAt).toBe(900);
+    expect(then.effects).toEqual([liveness]);
+  });
+
+  it('taking a job records it and cancels the idle timer', () => {
+    const then = given(workerMachine, launched, started).when(jobStarted('j1'));
+    expect(then.snapshot.context.currentJobId).toBe('j1');
+    expect(then.effects).toEqual([liveness, cancel('idle')]);
+  });
+
+  it('finishing its job clears it, counts it and arms the idle timer', () => {
+    const then = given(workerMachine, launched, started, jobStarted('j1')).when(jobFinished('j1'));
+    expect(then.snapshot.context).toMatchObject({ currentJobId: undefined, jobsDone: 1 });
+    expect(then.effects).toEqual([liveness, idleTimer]);
+  });
+
+  it('ignores a finish for a job it does not hold', () => {
+    const then = given(workerMachine, launched, started, jobStarted('j1')).when(jobFinished('j9'));
+    expect(then.changed).toBe(false);
+  });
+
+  it('running → idle when the idle timeout elapses without a job', () => {
+    const then = given(workerMachine, launched, started).when(idleElapsed);
+    expect(then.snapshot.value).toBe('idle');
+  });
+
+  it('stays running if a stale idle timeout arrives while it holds a job', () => {
+    const then = given(workerMachine, launched, started, jobStarted('j1')).when(idleElapsed);
+    expect(then.changed).toBe(false);
+  });
+
+  it('idle → running when it takes a job', () => {
+    const then = given(workerMachine, launched, started, idleElapsed).when(jobStarted('j2', 6000));
+    expect(then.snapshot.value).toBe('running');
+    expect(then.snapshot.context.currentJobId).toBe('j2');
+  });
+
+  it('idle → terminating on request, asking for a graceful stop', () => {
+    const then = given(workerMachine, launched, started, idleElapsed).when(terminate);
+    expect(then.snapshot.value).toBe('terminating');
+    expect(then.snapshot.context.stopReason).toBe('scale in');
+    expect(then.effects).toEqual([
+      cancel('idle'),
+      { type: 'stopWorker', params: { workerId: 'w1', instanceId: 'pid-42', force: false } },
+    ]);
+  });
+
+  it('refuses to terminate a busy worker', () => {
+    const then = given(workerMachine, launched, started, jobStarted('j1')).when(terminate);
+    expect(then.changed).toBe(false);
+    expect(then.snapshot.value).toBe('running');
+  });
+
+  it('running without a job → terminating on request', () => {
+    const then = given(workerMachine, launched, started).when(terminate);
+    expect(then.snapshot.value).toBe('terminating');
+  });
+
+  it('terminating → terminated when the process stops, a final state', () => {
+    const then = given(workerMachine, launched, started, idleElapsed, terminate).when(stopped);
+    expect(then.snapshot.value).toBe('terminated');
+    expect(then.snapshot.status).toBe('done');
+    expect(then.effects).toEqual([cancel('liveness')]);
+  });
+
+  it.each([
+    ['running', [started]],
+    ['idle', [started, idleElapsed]],
+  ])('%s → lost when heartbeats stop, forcing the instance down', (_state, history) => {
+    const then = given(workerMachine, launched, ...history).when(missed);
+    expect(then.snapshot.value).toBe('lost');
+    expect(then.effects).toContainEqual({
+      type: 'stopWorker',
+      params: { workerId: 'w1', instanceId: 'pid-42', force: true },
+    });
+  });
+
+  it('running → lost when the process exits unasked, keeping the job it held for the record', () => {
+    const then = given(workerMachine, launched, started, jobStarted('j1')).when(stopped);
+    expect(then.snapshot.value).toBe('lost');
+    expect(then.snapshot.context).toMatchObject({ stopReason: 'exited unasked', currentJobId: 'j1' });
+  });
+
+  it('lost → terminated once the instance is confirmed stopped', () => {
+    const then = given(workerMachine, launched, started, missed).when(stopped);
+    expect(then.snapshot.value).toBe('terminated');
+  });
+
+  it.each([
+    ['WorkerStarted', started],
+    ['WorkerHeartbeat', heartbeat(9000)],
+    ['WorkerJobStarted', jobStarted('j3', 9000)],
+  ])('cannot go from terminated back to running (%s is ignored)', (_type, event) => {
+    const { snapshot, when } = given(workerMachine, launched, started, terminate, stopped);
+    const then = when(event);
+    expect(then.changed).toBe(false);
+    expect(then.snapshot).toBe(snapshot);
+  });
+
+  it('ignores WorkerStarted when already running', () => {
+    const then = given(workerMachine, launched, started).when({ ...started, at: 500 });
+    expect(then.changed).toBe(false);
+  });
+});

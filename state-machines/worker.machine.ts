@@ -1,0 +1,208 @@
+import { assign, setup } from 'xstate';
+import { CancelTimerParams, StartTimerParams, timerActionDeclarations } from './timers';
+
+/** Payload of `WorkerLaunchRequested`, the event that creates a worker. */
+export interface WorkerInput {
+  workerId: string;
+  /** Why the controller launched it. */
+  reason: string;
+  /** No sign of life for this long (boot included) → lost (default 60 000 ms). */
+  heartbeatTimeoutMs?: number;
+  /** No job for this long → idle (default 5 000 ms). */
+  idleTimeoutMs?: number;
+  at: number;
+}
+
+export type WorkerEvent =
+  | { type: 'WorkerStarted'; instanceId: string; at: number }
+  | { type: 'WorkerHeartbeat'; at: number }
+  | { type: 'WorkerJobStarted'; jobId: string; at: number }
+  | { type: 'WorkerJobFinished'; jobId: string; at: number }
+  | { type: 'WorkerIdleTimeoutElapsed'; at: number }
+  | { type: 'WorkerHeartbeatMissed'; at: number }
+  | { type: 'WorkerTerminationRequested'; reason: string; at: number }
+  | { type: 'WorkerStopped'; exitCode: number | null; signal: string | null; at: number };
+
+export interface WorkerContext {
+  workerId: string;
+  launchReason: string;
+  heartbeatTimeoutMs: number;
+  idleTimeoutMs: number;
+  instanceId?: string;
+  currentJobId?: string;
+  jobsDone: number;
+  launchedAt: number;
+  startedAt?: number;
+  lastSeenAt: number;
+  stopReason?: string;
+  endedAt?: number;
+}
+
+/** Params of the worker's effects, executed by the host on the live path only. */
+export interface LaunchWorkerParams {
+  workerId: string;
+}
+export interface StopWorkerParams {
+  workerId: string;
+  instanceId?: string;
+  /** true when the worker is lost: stop it without waiting for a drain. */
+  force: boolean;
+}
+
+export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 60_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 5_000;
+
+type Ctx = { context: WorkerContext };
+
+const armLiveness = {
+  type: 'startTimer',
+  params: ({ context }: Ctx): StartTimerParams => ({
+    timerId: 'liveness',
+    delayMs: context.heartbeatTimeoutMs,
+    eventType: 'WorkerHeartbeatMissed',
+  }),
+} as const;
+const armIdle = {
+  type: 'startTimer',
+  params: ({ context }: Ctx): StartTimerParams => ({
+    timerId: 'idle',
+    delayMs: context.idleTimeoutMs,
+    eventType: 'WorkerIdleTimeoutElapsed',
+  }),
+} as const;
+const cancelLiveness = {
+  type: 'cancelTimer',
+  params: (): CancelTimerParams => ({ timerId: 'liveness' }),
+} as const;
+const cancelIdle = { type: 'cancelTimer', params: (): CancelTimerParams => ({ timerId: 'idle' }) } as const;
+
+/**
+ * One worker instance: pending → running → idle → terminating → terminated, or lost when it
+ * stops answering or exits unasked. A busy worker is never terminated: a termination request
+ * is refused while it holds a job. Pure: times and ids arrive in events.
+ */
+export const workerMachine = setup({
+  types: {
+    context: {} as WorkerContext,
+    events: {} as WorkerEvent,
+    input: {} as WorkerInput,
+  },
+  actions: {
+    ...timerActionDeclarations,
+    launchWorker: (_, _params: LaunchWorkerParams) => {},
+    stopWorker: (_, _params: StopWorkerParams) => {},
+    seen: assign({ lastSeenAt: ({ event }) => event.at }),
+    takeJob: assign({
+      currentJobId: ({ event }) => (event as Extract<WorkerEvent, { type: 'WorkerJobStarted' }>).jobId,
+    }),
+    finishJob: assign({ currentJobId: undefined, jobsDone: ({ context }) => context.jobsDone + 1 }),
+    end: assign({ endedAt: ({ event }) => event.at }),
+    recordStopReason: assign({
+      stopReason: ({ event }) =>
+        (event as Extract<WorkerEvent, { type: 'WorkerTerminationRequested' }>).reason,
+    }),
+  },
+  guards: {
+    holdsNoJob: ({ context }) => context.currentJobId === undefined,
+    finishesCurrentJob: ({ context, event }) =>
+      (event as Extract<WorkerEvent, { type: 'WorkerJobFinished' }>).jobId === context.currentJobId,
+  },
+}).createMachine({
+  id: 'worker',
+  initial: 'pending',
+  context: ({ input }) => ({
+    workerId: input.workerId,
+    launchReason: input.reason,
+    heartbeatTimeoutMs: input.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS,
+    idleTimeoutMs: input.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+    jobsDone: 0,
+    launchedAt: input.at,
+    lastSeenAt: input.at,
+  }),
+  states: {
+    pending: {
+      entry: [
+        { type: 'launchWorker', params: ({ context }) => ({ workerId: context.workerId }) },
+        armLiveness,
+      ],
+      on: {
+        WorkerStarted: {
+          target: 'running',
+          actions: [
+            'seen',
+            assign({ instanceId: ({ event }) => event.instanceId, startedAt: ({ event }) => event.at }),
+            armIdle,
+          ],
+        },
+        WorkerHeartbeatMissed: { target: 'lost', actions: assign({ stopReason: 'did not start in time' }) },
+        WorkerStopped: { target: 'lost', actions: assign({ stopReason: 'exited while starting' }) },
+      },
+    },
+    running: {
+      entry: armLiveness,
+      on: {
+        WorkerHeartbeat: { actions: ['seen', armLiveness] },
+        WorkerJobStarted: { actions: ['seen', armLiveness, 'takeJob', cancelIdle] },
+        WorkerJobFinished: {
+          guard: 'finishesCurrentJob',
+          actions: ['seen', armLiveness, 'finishJob', armIdle],
+        },
+        WorkerIdleTimeoutElapsed: { guard: 'holdsNoJob', target: 'idle' },
+        WorkerTerminationRequested: {
+          guard: 'holdsNoJob',
+          target: 'terminating',
+          actions: 'recordStopReason',
+        },
+        WorkerHeartbeatMissed: { target: 'lost', actions: assign({ stopReason: 'heartbeats stopped' }) },
+        WorkerStopped: { target: 'lost', actions: assign({ stopReason: 'exited unasked' }) },
+      },
+    },
+    idle: {
+      on: {
+        WorkerHeartbeat: { actions: ['seen', armLiveness] },
+        WorkerJobStarted: { target: 'running', actions: ['seen', 'takeJob'] },
+        WorkerTerminationRequested: { target: 'terminating', actions: 'recordStopReason' },
+        WorkerHeartbeatMissed: { target: 'lost', actions: assign({ stopReason: 'heartbeats stopped' }) },
+        WorkerStopped: { target: 'lost', actions: assign({ stopReason: 'exited unasked' }) },
+      },
+    },
+    terminating: {
+      entry: [
+        cancelIdle,
+        {
+          type: 'stopWorker',
+          params: ({ context }) => ({
+            workerId: context.workerId,
+            instanceId: context.instanceId,
+            force: false,
+          }),
+        },
+      ],
+      on: {
+        WorkerHeartbeat: { actions: ['seen', armLiveness] },
+        WorkerJobFinished: { guard: 'finishesCurrentJob', actions: ['seen', 'finishJob'] },
+        WorkerStopped: { target: 'terminated' },
+        WorkerHeartbeatMissed: { target: 'lost', actions: assign({ stopReason: 'did not stop in time' }) },
+      },
+    },
+    lost: {
+      entry: [
+        cancelLiveness,
+        cancelIdle,
+        'end',
+        {
+          type: 'stopWorker',
+          params: ({ context }) => ({
+            workerId: context.workerId,
+            instanceId: context.instanceId,
+            force: true,
+          }),
+        },
+      ],
+      on: {
+        WorkerStopped: { target: 'terminated' },
+      },
+    },
+    terminated: { type: 'final', entry: [cancelLiveness, 'end'] },
+  },
+});
