@@ -2,12 +2,15 @@
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
+import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '*.js', '*.mjs'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test-artifacts/**', '*.js', '*.mjs'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
+  { files: ['src/web/public/**/*.js'], languageOptions: { globals: globals.browser, sourceType: 'script' } },
+  { files: ['test/fixtures/**/*.js'], languageOptions: { globals: globals.node, sourceType: 'commonjs' } },
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -23,7 +26,10 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['**/src/**', '../src/*'], message: 'state-machines/ must not import from src/.' },
-            { group: ['fs', 'node:*', 'child_process', 'http', 'net'], message: 'state-machines/ do no I/O.' },
+            {
+              group: ['fs', 'node:*', 'child_process', 'http', 'net'],
+              message: 'state-machines/ do no I/O.',
+            },
           ],
         },
       ],
@@ -32,7 +38,10 @@ export default tseslint.config(
         { object: 'Date', property: 'now', message: 'Time arrives in event payloads.' },
         { object: 'Math', property: 'random', message: 'Ids arrive in event payloads.' },
       ],
-      'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date']", message: 'Time arrives in event payloads.' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "NewExpression[callee.name='Date']", message: 'Time arrives in event payloads.' },
+      ],
     },
   },
 );

@@ -1,23 +1,46 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { MulterModule } from '@nestjs/platform-express';
 import { ActorsModule } from './actors/actors.module';
-import { AppConfig } from './config/app-config';
+import { LocalAdaptersModule } from './adapters/local/local-adapters.module';
+import { APP_CONFIG, AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { EventsModule } from './events/events.module';
 import { FleetController } from './fleet/fleet.controller';
+import { FleetModule } from './fleet/fleet.module';
 import { JobsController } from './jobs/jobs.controller';
+import { JobsModule } from './jobs/jobs.module';
+import { PipelineModule } from './pipeline/pipeline.module';
 import { ProjectionsModule } from './projections/projections.module';
+import { PageController } from './web/page.controller';
 import { ServiceErrorFilter } from './web/service-error.filter';
+import { StreamController } from './web/stream.controller';
+import { MAX_FILES_PER_REQUEST, UploadController } from './web/upload.controller';
 
-/** The control plane: event log, machine host, read models and the HTTP API. */
+/** The control plane: event log, machine host, job pipeline, fleet, read models and the web tier. */
 @Module({})
 export class AppModule {
   /** @param config explicit settings (tests); default: read from the environment. */
   static forRoot(config?: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), EventsModule, ActorsModule, ProjectionsModule],
-      controllers: [JobsController, FleetController],
+      imports: [
+        ConfigModule.forRoot(config),
+        EventsModule,
+        LocalAdaptersModule,
+        ActorsModule,
+        ProjectionsModule,
+        JobsModule,
+        FleetModule,
+        PipelineModule,
+        MulterModule.registerAsync({
+          inject: [APP_CONFIG],
+          useFactory: (c: AppConfig) => ({
+            limits: { fileSize: c.maxUploadBytes, files: MAX_FILES_PER_REQUEST },
+          }),
+        }),
+      ],
+      controllers: [UploadController, JobsController, FleetController, StreamController, PageController],
       providers: [{ provide: APP_FILTER, useClass: ServiceErrorFilter }],
     };
   }

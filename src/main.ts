@@ -4,15 +4,27 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { loadConfig } from './config/app-config';
 
-/** Control-plane entry: the HTTP app, the event log, the machine host and the read models. */
+/**
+ * Control-plane entry: the web tier, the event log, the machine host, the job pipeline and the
+ * fleet with its workers. SIGTERM or SIGINT stop the workers (they drain) and exit 0.
+ */
 async function main(): Promise<void> {
   const config = loadConfig();
   const app = await NestFactory.create(AppModule.forRoot(config));
-  app.enableShutdownHooks();
   await app.listen(config.port);
-  new Logger('main').log(
-    `Control plane listening on http://localhost:${config.port} (data in ${config.dataDir})`,
-  );
+  const logger = new Logger('main');
+  logger.log(`Control plane listening on http://localhost:${config.port} (data in ${config.dataDir})`);
+
+  let closing = false;
+  const close = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.log(`${signal}: stopping workers and closing`);
+    await app.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void close('SIGTERM'));
+  process.on('SIGINT', () => void close('SIGINT'));
 }
 
 main().catch((error: unknown) => {

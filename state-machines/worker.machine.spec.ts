@@ -58,13 +58,13 @@ describe('worker machine', () => {
 
   it('taking a job records it and cancels the idle timer', () => {
     const then = given(workerMachine, launched, started).when(jobStarted('j1'));
-    expect(then.snapshot.context.currentJobId).toBe('j1');
+    expect(then.snapshot.context.jobsInHand).toEqual(['j1']);
     expect(then.effects).toEqual([liveness, cancel('idle')]);
   });
 
   it('finishing its job clears it, counts it and arms the idle timer', () => {
     const then = given(workerMachine, launched, started, jobStarted('j1')).when(jobFinished('j1'));
-    expect(then.snapshot.context).toMatchObject({ currentJobId: undefined, jobsDone: 1 });
+    expect(then.snapshot.context).toMatchObject({ jobsInHand: [], jobsDone: 1 });
     expect(then.effects).toEqual([liveness, idleTimer]);
   });
 
@@ -86,7 +86,7 @@ describe('worker machine', () => {
   it('idle → running when it takes a job', () => {
     const then = given(workerMachine, launched, started, idleElapsed).when(jobStarted('j2', 6000));
     expect(then.snapshot.value).toBe('running');
-    expect(then.snapshot.context.currentJobId).toBe('j2');
+    expect(then.snapshot.context.jobsInHand).toEqual(['j2']);
   });
 
   it('idle → terminating on request, asking for a graceful stop', () => {
@@ -132,7 +132,7 @@ describe('worker machine', () => {
   it('running → lost when the process exits unasked, keeping the job it held for the record', () => {
     const then = given(workerMachine, launched, started, jobStarted('j1')).when(stopped);
     expect(then.snapshot.value).toBe('lost');
-    expect(then.snapshot.context).toMatchObject({ stopReason: 'exited unasked', currentJobId: 'j1' });
+    expect(then.snapshot.context).toMatchObject({ stopReason: 'exited unasked', jobsInHand: ['j1'] });
   });
 
   it('lost → terminated once the instance is confirmed stopped', () => {
@@ -153,6 +153,61 @@ describe('worker machine', () => {
 
   it('ignores WorkerStarted when already running', () => {
     const then = given(workerMachine, launched, started).when({ ...started, at: 500 });
+    expect(then.changed).toBe(false);
+  });
+});
+
+describe('worker machine: reports out of order', () => {
+  const report = <T extends object>(event: T, seq: number) => ({ ...event, seq });
+
+  it('ignores a report older than the last one taken (the queue does not keep order)', () => {
+    const then = given(
+      workerMachine,
+      launched,
+      report(started, 1),
+      report(jobStarted('j1'), 2),
+      report(jobFinished('j1'), 3),
+    ).when(report(jobStarted('j1'), 2));
+    expect(then.changed).toBe(false);
+    expect(then.snapshot.context).toMatchObject({ jobsInHand: [], lastSeq: 3 });
+  });
+
+  it('takes reports with a higher sequence number and records it', () => {
+    const then = given(workerMachine, launched, report(started, 1)).when(report(heartbeat(500), 7));
+    expect(then.snapshot.context).toMatchObject({ lastSeq: 7, lastSeenAt: 500 });
+  });
+});
+
+describe('worker machine: jobs taken in batches', () => {
+  it('holds every job of a batch and arms the idle timer only when the last one is finished', () => {
+    const { snapshot, when } = given(workerMachine, launched, started, jobStarted('j1'), jobStarted('j2'));
+    expect(snapshot.context.jobsInHand).toEqual(['j1', 'j2']);
+
+    const first = when(jobFinished('j1'));
+    expect(first.snapshot.context).toMatchObject({ jobsInHand: ['j2'], jobsDone: 1 });
+    expect(first.effects).toEqual([liveness]);
+
+    const last = given(
+      workerMachine,
+      launched,
+      started,
+      jobStarted('j1'),
+      jobStarted('j2'),
+      jobFinished('j1'),
+    ).when(jobFinished('j2'));
+    expect(last.snapshot.context).toMatchObject({ jobsInHand: [], jobsDone: 2 });
+    expect(last.effects).toEqual([liveness, idleTimer]);
+  });
+
+  it('refuses termination while any job of the batch is in hand', () => {
+    const then = given(
+      workerMachine,
+      launched,
+      started,
+      jobStarted('j1'),
+      jobStarted('j2'),
+      jobFinished('j1'),
+    ).when(terminate);
     expect(then.changed).toBe(false);
   });
 });

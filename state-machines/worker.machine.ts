@@ -1,4 +1,4 @@
-import { assign, setup } from 'xstate';
+import { and, assign, setup } from 'xstate';
 import { CancelTimerParams, StartTimerParams, timerActionDeclarations } from './timers';
 
 /** Payload of `WorkerLaunchRequested`, the event that creates a worker. */
@@ -14,10 +14,10 @@ export interface WorkerInput {
 }
 
 export type WorkerEvent =
-  | { type: 'WorkerStarted'; instanceId: string; at: number }
-  | { type: 'WorkerHeartbeat'; at: number }
-  | { type: 'WorkerJobStarted'; jobId: string; at: number }
-  | { type: 'WorkerJobFinished'; jobId: string; at: number }
+  | { type: 'WorkerStarted'; instanceId: string; seq?: number; at: number }
+  | { type: 'WorkerHeartbeat'; seq?: number; at: number }
+  | { type: 'WorkerJobStarted'; jobId: string; seq?: number; at: number }
+  | { type: 'WorkerJobFinished'; jobId: string; seq?: number; at: number }
   | { type: 'WorkerIdleTimeoutElapsed'; at: number }
   | { type: 'WorkerHeartbeatMissed'; at: number }
   | { type: 'WorkerTerminationRequested'; reason: string; at: number }
@@ -29,8 +29,11 @@ export interface WorkerContext {
   heartbeatTimeoutMs: number;
   idleTimeoutMs: number;
   instanceId?: string;
-  currentJobId?: string;
+  /** Jobs the worker has taken and not finished, oldest first (a worker takes jobs in batches). */
+  jobsInHand: string[];
   jobsDone: number;
+  /** Sequence number of the last report taken from the worker (0 before any). */
+  lastSeq: number;
   launchedAt: number;
   startedAt?: number;
   lastSeenAt: number;
@@ -53,6 +56,9 @@ export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 60_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 5_000;
 
 type Ctx = { context: WorkerContext };
+
+const finishedJob = (event: WorkerEvent) =>
+  (event as Extract<WorkerEvent, { type: 'WorkerJobFinished' }>).jobId;
 
 const armLiveness = {
   type: 'startTimer',
@@ -91,11 +97,20 @@ export const workerMachine = setup({
     ...timerActionDeclarations,
     launchWorker: (_, _params: LaunchWorkerParams) => {},
     stopWorker: (_, _params: StopWorkerParams) => {},
-    seen: assign({ lastSeenAt: ({ event }) => event.at }),
+    seen: assign(({ context, event }) => ({
+      lastSeenAt: event.at,
+      lastSeq: (event as { seq?: number }).seq ?? context.lastSeq,
+    })),
     takeJob: assign({
-      currentJobId: ({ event }) => (event as Extract<WorkerEvent, { type: 'WorkerJobStarted' }>).jobId,
+      jobsInHand: ({ context, event }) => [
+        ...context.jobsInHand,
+        (event as Extract<WorkerEvent, { type: 'WorkerJobStarted' }>).jobId,
+      ],
     }),
-    finishJob: assign({ currentJobId: undefined, jobsDone: ({ context }) => context.jobsDone + 1 }),
+    finishJob: assign({
+      jobsInHand: ({ context, event }) => context.jobsInHand.filter((id) => id !== finishedJob(event)),
+      jobsDone: ({ context }) => context.jobsDone + 1,
+    }),
     end: assign({ endedAt: ({ event }) => event.at }),
     recordStopReason: assign({
       stopReason: ({ event }) =>
@@ -103,9 +118,15 @@ export const workerMachine = setup({
     }),
   },
   guards: {
-    holdsNoJob: ({ context }) => context.currentJobId === undefined,
-    finishesCurrentJob: ({ context, event }) =>
-      (event as Extract<WorkerEvent, { type: 'WorkerJobFinished' }>).jobId === context.currentJobId,
+    // Reports travel on a queue that does not keep order: one older than the last taken is stale.
+    isFresh: ({ context, event }) => {
+      const { seq } = event as { seq?: number };
+      return seq === undefined || seq > context.lastSeq;
+    },
+    holdsNoJob: ({ context }) => context.jobsInHand.length === 0,
+    holdsThatJob: ({ context, event }) => context.jobsInHand.includes(finishedJob(event)),
+    holdsOnlyThatJob: ({ context, event }) =>
+      context.jobsInHand.length === 1 && context.jobsInHand[0] === finishedJob(event),
   },
 }).createMachine({
   id: 'worker',
@@ -115,7 +136,9 @@ export const workerMachine = setup({
     launchReason: input.reason,
     heartbeatTimeoutMs: input.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS,
     idleTimeoutMs: input.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+    jobsInHand: [],
     jobsDone: 0,
+    lastSeq: 0,
     launchedAt: input.at,
     lastSeenAt: input.at,
   }),
@@ -127,6 +150,7 @@ export const workerMachine = setup({
       ],
       on: {
         WorkerStarted: {
+          guard: 'isFresh',
           target: 'running',
           actions: [
             'seen',
@@ -141,12 +165,15 @@ export const workerMachine = setup({
     running: {
       entry: armLiveness,
       on: {
-        WorkerHeartbeat: { actions: ['seen', armLiveness] },
-        WorkerJobStarted: { actions: ['seen', armLiveness, 'takeJob', cancelIdle] },
-        WorkerJobFinished: {
-          guard: 'finishesCurrentJob',
-          actions: ['seen', armLiveness, 'finishJob', armIdle],
-        },
+        WorkerHeartbeat: { guard: 'isFresh', actions: ['seen', armLiveness] },
+        WorkerJobStarted: { guard: 'isFresh', actions: ['seen', armLiveness, 'takeJob', cancelIdle] },
+        WorkerJobFinished: [
+          {
+            guard: and(['isFresh', 'holdsOnlyThatJob']),
+            actions: ['seen', armLiveness, 'finishJob', armIdle],
+          },
+          { guard: and(['isFresh', 'holdsThatJob']), actions: ['seen', armLiveness, 'finishJob'] },
+        ],
         WorkerIdleTimeoutElapsed: { guard: 'holdsNoJob', target: 'idle' },
         WorkerTerminationRequested: {
           guard: 'holdsNoJob',
@@ -159,8 +186,8 @@ export const workerMachine = setup({
     },
     idle: {
       on: {
-        WorkerHeartbeat: { actions: ['seen', armLiveness] },
-        WorkerJobStarted: { target: 'running', actions: ['seen', 'takeJob'] },
+        WorkerHeartbeat: { guard: 'isFresh', actions: ['seen', armLiveness] },
+        WorkerJobStarted: { guard: 'isFresh', target: 'running', actions: ['seen', 'takeJob'] },
         WorkerTerminationRequested: { target: 'terminating', actions: 'recordStopReason' },
         WorkerHeartbeatMissed: { target: 'lost', actions: assign({ stopReason: 'heartbeats stopped' }) },
         WorkerStopped: { target: 'lost', actions: assign({ stopReason: 'exited unasked' }) },
@@ -179,8 +206,8 @@ export const workerMachine = setup({
         },
       ],
       on: {
-        WorkerHeartbeat: { actions: ['seen', armLiveness] },
-        WorkerJobFinished: { guard: 'finishesCurrentJob', actions: ['seen', 'finishJob'] },
+        WorkerHeartbeat: { guard: 'isFresh', actions: ['seen', armLiveness] },
+        WorkerJobFinished: { guard: and(['isFresh', 'holdsThatJob']), actions: ['seen', 'finishJob'] },
         WorkerStopped: { target: 'terminated' },
         WorkerHeartbeatMissed: { target: 'lost', actions: assign({ stopReason: 'did not stop in time' }) },
       },

@@ -1,61 +1,63 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import request from 'supertest';
-import { ActorHost } from '../src/actors/actor-host.service';
-import { JOB, WORKER } from '../src/actors/actor-kinds';
 import { AppModule } from '../src/app.module';
+import { testConfig } from '../src/config/app-config';
+import { waitFor } from './support/control-plane-process';
+import { datasetImages, defaultModelLabels } from './support/paths';
 
-describe('read API over the projections', () => {
+describe('REST API over the read models, with a real worker', () => {
   let app: INestApplication;
   let dataDir: string;
+  let ids: string[];
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'api-'));
     const moduleRef = await Test.createTestingModule({
-      imports: [AppModule.forRoot({ port: 0, dataDir, profile: 'local' })],
+      imports: [AppModule.forRoot(testConfig({ port: 0, dataDir, minWorkers: 1, maxWorkers: 1 }))],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.init();
-    const host = app.get(ActorHost);
-    for (const id of ['a', 'b', 'c']) {
-      await host.dispatch(JOB.streamId(id), {
-        type: 'JobUploaded',
-        jobId: id,
-        fileName: `${id}.jpg`,
-        contentType: 'image/jpeg',
-        sizeBytes: 100,
-      });
-    }
-    await host.dispatch(JOB.streamId('b'), { type: 'JobQueued', messageId: 'm-b' });
-    await host.dispatch(JOB.streamId('b'), {
-      type: 'JobClassified',
-      workerId: 'w1',
-      label: 'tabby',
-      top5: [{ label: 'tabby', probability: 0.75 }],
+    const upload = request(app.getHttpServer()).post('/api/jobs');
+    for (const file of datasetImages('ilsvrc2012-val-sample').slice(0, 3))
+      upload.attach('files', readFileSync(file), basename(file));
+    ids = (await upload.expect(202)).body.jobs.map((job: { id: string }) => job.id);
+    await waitFor('three reported jobs', async () => {
+      const page = await request(app.getHttpServer()).get('/api/jobs?status=reported');
+      return page.body.total === 3 ? true : undefined;
     });
-    await host.dispatch(WORKER.streamId('w1'), { type: 'WorkerLaunchRequested', workerId: 'w1', reason: 'minimum' });
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await app.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('GET /api/jobs/:id shows the job read model', async () => {
-    const res = await request(app.getHttpServer()).get('/api/jobs/b').expect(200);
-    expect(res.body).toMatchObject({ id: 'b', fileName: 'b.jpg', status: 'classified', topLabel: 'tabby', topProbability: 0.75 });
-    expect(res.body.classifiedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+  it('GET /api/jobs/:id shows the job with its label, attempts and times', async () => {
+    const res = await request(app.getHttpServer()).get(`/api/jobs/${ids[0]}`).expect(200);
+    expect(res.body).toMatchObject({
+      id: ids[0],
+      status: 'reported',
+      attempts: 1,
+      workerId: expect.stringMatching(/^w-/),
+    });
+    expect(defaultModelLabels().has(res.body.topLabel)).toBe(true);
+    expect(res.body.topProbability).toBeGreaterThan(0);
+    for (const time of ['uploadedAt', 'queuedAt', 'classifiedAt', 'reportedAt'])
+      expect(res.body[time]).toMatch(/^\d{4}-\d\d-\d\dT/);
   });
 
   it('GET /api/jobs/:id/events lists the job history from the log, in order', async () => {
-    const res = await request(app.getHttpServer()).get('/api/jobs/b/events').expect(200);
+    const res = await request(app.getHttpServer()).get(`/api/jobs/${ids[1]}/events`).expect(200);
     expect(res.body.map((e: { type: string; version: number }) => [e.type, e.version])).toEqual([
       ['JobUploaded', 1],
       ['JobQueued', 2],
-      ['JobClassified', 3],
+      ['JobAttemptStarted', 3],
+      ['JobClassified', 4],
+      ['JobReported', 5],
     ]);
   });
 
@@ -68,19 +70,26 @@ describe('read API over the projections', () => {
   it('GET /api/jobs pages in upload order and filters by status', async () => {
     const page = await request(app.getHttpServer()).get('/api/jobs?offset=1&limit=1').expect(200);
     expect(page.body).toMatchObject({ total: 3, offset: 1, limit: 1 });
-    expect(page.body.items.map((j: { id: string }) => j.id)).toEqual(['b']);
-    const uploaded = await request(app.getHttpServer()).get('/api/jobs?status=uploaded').expect(200);
-    expect(uploaded.body.items.map((j: { id: string }) => j.id)).toEqual(['a', 'c']);
+    expect(page.body.items.map((j: { id: string }) => j.id)).toEqual([ids[1]]);
+    const failed = await request(app.getHttpServer()).get('/api/jobs?status=failed').expect(200);
+    expect(failed.body).toMatchObject({ items: [], total: 0 });
   });
 
   it('answers 400 with a reason for a malformed query', async () => {
     const res = await request(app.getHttpServer()).get('/api/jobs?limit=0&status=done').expect(400);
     expect(res.body.error).toBe('invalid_request');
     expect(res.body.message).toMatch(/limit.*status/);
+    await request(app.getHttpServer()).get('/api/fleet?all=maybe').expect(400);
   });
 
-  it('GET /api/fleet lists workers with their state', async () => {
+  it('GET /api/fleet lists the worker with its state and the jobs it did', async () => {
     const res = await request(app.getHttpServer()).get('/api/fleet').expect(200);
-    expect(res.body.workers).toEqual([expect.objectContaining({ id: 'w1', state: 'pending', launchReason: 'minimum' })]);
+    expect(res.body.workers).toEqual([
+      expect.objectContaining({
+        id: expect.stringMatching(/^w-/),
+        state: expect.stringMatching(/running|idle/),
+        jobsDone: 3,
+      }),
+    ]);
   });
 });

@@ -7,6 +7,7 @@ import { ActorHost } from '../src/actors/actor-host.service';
 import { CONTROLLER, JOB, WORKER } from '../src/actors/actor-kinds';
 import { ActorsModule } from '../src/actors/actors.module';
 import { ManualClock } from '../src/clock/manual-clock';
+import { testConfig } from '../src/config/app-config';
 import { ConfigModule } from '../src/config/config.module';
 import { EventsModule } from '../src/events/events.module';
 import { Clock } from '../src/ports/clock.port';
@@ -24,7 +25,7 @@ const settings = { minWorkers: 1, maxWorkers: WORKERS, targetBacklogPerWorker: 1
 async function boot(dataDir: string, clock: ManualClock, effects: EffectCall[]): Promise<TestingModule> {
   const moduleRef = await Test.createTestingModule({
     imports: [
-      ConfigModule.forRoot({ port: 0, dataDir, profile: 'local' }),
+      ConfigModule.forRoot(testConfig({ port: 0, dataDir })),
       EventsModule,
       ActorsModule,
       ProjectionsModule,

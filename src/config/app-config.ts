@@ -1,20 +1,64 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
-const schema = z.object({
-  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
-  DATA_DIR: z.string().min(1).default('data'),
-  PROFILE: z.enum(['local']).default('local'),
-});
+const positiveInt = () => z.coerce.number().int().positive();
 
-/** The service's settings, read from the environment and validated once at start. */
+const schema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    DATA_DIR: z.string().min(1).default('data'),
+    PROFILE: z.enum(['local']).default('local'),
+    MIN_WORKERS: z.coerce.number().int().min(0).default(1),
+    MAX_WORKERS: positiveInt().default(availableParallelism()),
+    MODEL: z.string().min(1).default('mobilenet_v2_1.0_224_quant'),
+    MODEL_MIRROR: z.string().min(1).optional(),
+    MAX_UPLOAD_BYTES: positiveInt().default(10 * 1024 * 1024),
+    MAX_IMAGE_PIXELS: positiveInt().default(50_000_000),
+    RESULT_TIMEOUT_MS: positiveInt().default(120_000),
+    MAX_ATTEMPTS: positiveInt().max(1000).default(3),
+    WORKER_THREADS: positiveInt().default(1),
+    WORKER_BATCH_SIZE: positiveInt().max(10).default(4),
+    TARGET_BACKLOG_PER_WORKER: positiveInt().default(10),
+    SCALING_PERIOD_MS: positiveInt().default(1000),
+  })
+  .refine((env) => env.MIN_WORKERS <= env.MAX_WORKERS, {
+    message: 'MIN_WORKERS must not exceed MAX_WORKERS',
+    path: ['MIN_WORKERS'],
+  });
+
+/** The control plane's settings, read from the environment and validated once at start. */
 export interface AppConfig {
-  /** HTTP port of the control plane (env PORT, default 3000). */
+  /** HTTP port (env PORT, default 3000; 0 = any free port). */
   port: number;
   /** Folder for the SQLite files and stored objects (env DATA_DIR, default `./data`). */
   dataDir: string;
   /** Which adapters back the ports (env PROFILE, default `local`: SQLite, files, child processes). */
   profile: 'local';
+  /** Always-on workers (env MIN_WORKERS, default 1). */
+  minWorkers: number;
+  /** Most workers at once (env MAX_WORKERS, default: the number of cores). */
+  maxWorkers: number;
+  /** Model id, a manifest in `models/` (env MODEL, default `mobilenet_v2_1.0_224_quant`). */
+  model: string;
+  /** Folder holding model files to copy instead of downloading (env MODEL_MIRROR, default `../shared/models` if present). */
+  modelMirror?: string;
+  /** Largest upload accepted, bytes (env MAX_UPLOAD_BYTES, default 10 MiB). */
+  maxUploadBytes: number;
+  /** Largest image accepted, width × height (env MAX_IMAGE_PIXELS, default 50 000 000). */
+  maxImagePixels: number;
+  /** How long `POST /` waits for a label before answering 504 (env RESULT_TIMEOUT_MS, default 120 000). */
+  resultTimeoutMs: number;
+  /** Deliveries of a job before it is dead-lettered and fails (env MAX_ATTEMPTS, default 3). */
+  maxAttempts: number;
+  /** ONNX Runtime threads per worker (env WORKER_THREADS, default 1: scale with processes). */
+  workerThreads: number;
+  /** Jobs a worker takes and classifies together (env WORKER_BATCH_SIZE, 1–10, default 4). */
+  workerBatchSize: number;
+  /** Backlog one worker is expected to carry (env TARGET_BACKLOG_PER_WORKER, default 10). */
+  targetBacklogPerWorker: number;
+  /** How often the controller looks at the backlog (env SCALING_PERIOD_MS, default 1 000). */
+  scalingPeriodMs: number;
 }
 
 /** Thrown at start when the environment does not describe a valid configuration. */
@@ -27,8 +71,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new InvalidConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
-  const { PORT, DATA_DIR, PROFILE } = parsed.data;
-  return { port: PORT, dataDir: resolve(DATA_DIR), profile: PROFILE };
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    dataDir: resolve(e.DATA_DIR),
+    profile: e.PROFILE,
+    minWorkers: e.MIN_WORKERS,
+    maxWorkers: e.MAX_WORKERS,
+    model: e.MODEL,
+    modelMirror: e.MODEL_MIRROR && resolve(e.MODEL_MIRROR),
+    maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    maxImagePixels: e.MAX_IMAGE_PIXELS,
+    resultTimeoutMs: e.RESULT_TIMEOUT_MS,
+    maxAttempts: e.MAX_ATTEMPTS,
+    workerThreads: e.WORKER_THREADS,
+    workerBatchSize: e.WORKER_BATCH_SIZE,
+    targetBacklogPerWorker: e.TARGET_BACKLOG_PER_WORKER,
+    scalingPeriodMs: e.SCALING_PERIOD_MS,
+  };
+}
+
+/** The configuration for tests: defaults, with `overrides`. */
+export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
+  return { ...loadConfig({}), ...overrides };
 }
 
 /** DI token of {@link AppConfig}. */

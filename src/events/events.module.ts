@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { join } from 'node:path';
+import { localPaths } from '../adapters/local/local-adapters';
 import { SqliteEventStore } from '../adapters/local/sqlite-event-store';
 import { SystemClock } from '../clock/system-clock';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
@@ -17,7 +17,7 @@ import { UPCAST_STEPS } from './upcast-steps';
       provide: EventStore,
       inject: [APP_CONFIG, Clock],
       useFactory: (config: AppConfig, clock: Clock) =>
-        new SqliteEventStore(join(config.dataDir, 'events.db'), clock),
+        new SqliteEventStore(localPaths(config.dataDir).events, clock),
     },
     { provide: Upcaster, useValue: new Upcaster(UPCAST_STEPS) },
   ],

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Observable, Subject } from 'rxjs';
 import type { JobContext } from '../../state-machines/job.machine';
 import { isoTime } from '../common/time';
 import { ActorHost } from '../actors/actor-host.service';
@@ -43,14 +44,20 @@ interface JobRow {
 @Injectable()
 export class JobsProjection {
   private readonly jobs = new Map<string, JobRow>();
+  private readonly updates = new Subject<JobView>();
+
+  /** Each job's view the moment it changes, on the live path (replayed changes are not repeated). */
+  readonly updates$: Observable<JobView> = this.updates.asObservable();
 
   constructor(host: ActorHost) {
-    host.changes$.subscribe(({ actor }) => {
+    host.changes$.subscribe(({ actor, replayed }) => {
       if (actor.kind !== JOB) return;
-      this.jobs.set(actor.id, {
+      const row = {
         status: actor.snapshot.value as JobStatus,
         context: actor.snapshot.context as JobContext,
-      });
+      };
+      this.jobs.set(actor.id, row);
+      if (!replayed) this.updates.next(toView(actor.id, row));
     });
   }
 

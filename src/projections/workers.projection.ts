@@ -10,7 +10,10 @@ export type WorkerState = 'pending' | 'running' | 'idle' | 'terminating' | 'term
 export interface WorkerView {
   id: string;
   state: WorkerState;
+  /** The oldest job in hand, if any. */
   currentJobId?: string;
+  /** Every job in hand (a worker takes jobs in batches). */
+  jobsInHand: string[];
   instanceId?: string;
   jobsDone: number;
   launchReason: string;
@@ -58,7 +61,8 @@ function toView(id: string, { state, context }: WorkerRow): WorkerView {
   return {
     id,
     state,
-    currentJobId: context.currentJobId,
+    currentJobId: context.jobsInHand[0],
+    jobsInHand: context.jobsInHand,
     instanceId: context.instanceId,
     jobsDone: context.jobsDone,
     launchReason: context.launchReason,

@@ -1,15 +1,29 @@
-import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/common';
 import type { Response } from 'express';
 import { ServiceError } from '../common/errors';
 
-/** Maps every typed service error to its HTTP status, in one place: `{ error: code, message }`. */
-@Catch(ServiceError)
+/**
+ * Maps every error that reaches the edge to one JSON shape, `{ error: code, message }`, in one
+ * place: typed service errors with their own status, Nest's HTTP exceptions (e.g. multer's
+ * "File too large" → 413) with theirs.
+ */
+@Catch(ServiceError, HttpException)
 export class ServiceErrorFilter implements ExceptionFilter {
-  catch(error: ServiceError, host: ArgumentsHost): void {
-    host
-      .switchToHttp()
-      .getResponse<Response>()
-      .status(error.httpStatus)
-      .json({ error: error.code, message: error.message });
+  catch(error: ServiceError | HttpException, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    if (error instanceof ServiceError) {
+      response.status(error.httpStatus).json({ error: error.code, message: error.message });
+      return;
+    }
+    const body = error.getResponse();
+    const message =
+      typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? error.message);
+    const code = error.constructor.name
+      .replace(/Exception$/, '')
+      .replace(/([a-z])([A-Z])/g, '$1_$2')
+      .toLowerCase();
+    response
+      .status(error.getStatus())
+      .json({ error: code, message: Array.isArray(message) ? message.join('; ') : message });
   }
 }

@@ -1,0 +1,35 @@
+import { join } from 'node:path';
+import { Clock } from '../../ports/clock.port';
+import { QUEUE_NAMES, REQUEST_VISIBILITY_TIMEOUT_MS } from '../../pipeline/queue-tokens';
+import { FsObjectStore } from './fs-object-store';
+import { SqliteQueue } from './sqlite-queue';
+
+/** Where the embedded default keeps its state under DATA_DIR. Every process derives the same paths. */
+export const localPaths = (dataDir: string) => ({
+  events: join(dataDir, 'events.db'),
+  queues: join(dataDir, 'queues.db'),
+  objects: join(dataDir, 'objects'),
+});
+
+/** The three queues in one SQLite file; requests go to the dead-letter queue after `maxAttempts` deliveries. */
+export function openLocalQueues(dataDir: string, maxAttempts: number, clock: Clock) {
+  const file = localPaths(dataDir).queues;
+  return {
+    requests: new SqliteQueue(
+      {
+        file,
+        name: QUEUE_NAMES.requests,
+        visibilityTimeoutMs: REQUEST_VISIBILITY_TIMEOUT_MS,
+        redrive: { deadLetterQueue: QUEUE_NAMES.deadLetter, maxReceiveCount: maxAttempts },
+      },
+      clock,
+    ),
+    responses: new SqliteQueue({ file, name: QUEUE_NAMES.responses }, clock),
+    deadLetter: new SqliteQueue({ file, name: QUEUE_NAMES.deadLetter }, clock),
+  };
+}
+
+/** The input and output objects, as files under DATA_DIR/objects. */
+export function openLocalObjectStore(dataDir: string): FsObjectStore {
+  return new FsObjectStore({ rootDir: localPaths(dataDir).objects });
+}

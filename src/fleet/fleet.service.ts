@@ -1,0 +1,159 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Subscription } from 'rxjs';
+import type { LaunchWorkersParams, TerminateWorkersParams } from '../../state-machines/controller.machine';
+import type {
+  LaunchWorkerParams,
+  StopWorkerParams,
+  WorkerContext,
+} from '../../state-machines/worker.machine';
+import { ActorHost } from '../actors/actor-host.service';
+import { CONTROLLER, WORKER } from '../actors/actor-kinds';
+import { EffectRegistry } from '../actors/effect-registry';
+import { InstanceNotFoundError } from '../compute/compute.errors';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { Compute } from '../ports/compute.port';
+
+const ENDED = ['terminated', 'lost'];
+
+/** Grace a draining worker gets to finish its batch before it is killed. */
+export const WORKER_STOP_GRACE_MS = 60_000;
+
+/**
+ * Performs the fleet's effects on the compute provider — launching and stopping instances as
+ * the worker and controller machines ask — and turns instance exits into worker events.
+ */
+@Injectable()
+export class FleetService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(FleetService.name);
+  private readonly instances = new Map<string, string>();
+  private exits?: Subscription;
+
+  constructor(
+    private readonly host: ActorHost,
+    private readonly compute: Compute,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    effects: EffectRegistry,
+  ) {
+    effects.register('launchWorkers', (p) => this.launchWorkers(p as unknown as LaunchWorkersParams));
+    effects.register('terminateWorkers', (p) =>
+      this.terminateWorkers(p as unknown as TerminateWorkersParams),
+    );
+    effects.register('launchWorker', (p) => this.launchWorker(p as unknown as LaunchWorkerParams));
+    effects.register('stopWorker', (p) => this.stopWorker(p as unknown as StopWorkerParams));
+  }
+
+  /** Workers the log believes alive but whose instance the provider does not know are lost. */
+  async onApplicationBootstrap(): Promise<void> {
+    this.exits = this.compute.events$.subscribe((exit) =>
+      this.host
+        .dispatch(WORKER.streamId(exit.workerId), {
+          type: 'WorkerStopped',
+          exitCode: exit.code,
+          signal: exit.signal,
+        })
+        .catch((error) =>
+          this.logger.error(`Exit of ${exit.workerId} not recorded: ${(error as Error).message}`),
+        ),
+    );
+    const known = new Set((await this.compute.list()).map((instance) => instance.workerId));
+    for (const worker of this.host.list(WORKER)) {
+      if (ENDED.includes(worker.snapshot.value as string) || known.has(worker.id)) continue;
+      await this.host.dispatch(worker.streamId, { type: 'WorkerStopped', exitCode: null, signal: null });
+    }
+  }
+
+  onModuleDestroy(): void {
+    this.exits?.unsubscribe();
+  }
+
+  private async launchWorkers({ count, reason }: LaunchWorkersParams): Promise<void> {
+    const launched: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const workerId = `w-${randomUUID().slice(0, 8)}`;
+      await this.host.dispatch(WORKER.streamId(workerId), {
+        type: 'WorkerLaunchRequested',
+        workerId,
+        reason,
+      });
+      launched.push(workerId);
+    }
+    await this.host.dispatch(CONTROLLER.streamId(''), {
+      type: 'ScalingActionCompleted',
+      launched,
+      terminated: [],
+    });
+  }
+
+  private async terminateWorkers({ workerIds, reason }: TerminateWorkersParams): Promise<void> {
+    const terminated: string[] = [];
+    for (const workerId of workerIds) {
+      const result = await this.host.dispatch(WORKER.streamId(workerId), {
+        type: 'WorkerTerminationRequested',
+        reason,
+      });
+      if (result.accepted) terminated.push(workerId);
+    }
+    await this.host.dispatch(CONTROLLER.streamId(''), {
+      type: 'ScalingActionCompleted',
+      launched: [],
+      terminated,
+    });
+  }
+
+  private async launchWorker({ workerId }: LaunchWorkerParams): Promise<void> {
+    try {
+      const { instanceId } = await this.compute.launch({ workerId, env: this.workerEnv() });
+      this.instances.set(workerId, instanceId);
+      this.logger.log(JSON.stringify({ msg: 'worker launched', workerId, instanceId }));
+    } catch (error) {
+      this.logger.error(`Launch of ${workerId} failed: ${(error as Error).message}`);
+      await this.host.dispatch(WORKER.streamId(workerId), {
+        type: 'WorkerStopped',
+        exitCode: null,
+        signal: null,
+      });
+    }
+  }
+
+  private async stopWorker({ workerId, instanceId, force }: StopWorkerParams): Promise<void> {
+    const instance = instanceId ?? this.instances.get(workerId);
+    try {
+      if (!instance) throw new InstanceNotFoundError(`No instance for ${workerId}`);
+      await this.compute.terminate(instance, { graceMs: force ? 0 : WORKER_STOP_GRACE_MS });
+    } catch (error) {
+      if (!(error instanceof InstanceNotFoundError)) throw error;
+      // Nothing runs: the worker is already gone.
+      await this.host.dispatch(WORKER.streamId(workerId), {
+        type: 'WorkerStopped',
+        exitCode: null,
+        signal: null,
+      });
+    }
+  }
+
+  /** The environment a worker process needs to find the queues, the objects and the model. */
+  private workerEnv(): Record<string, string> {
+    const { dataDir, model, modelMirror, maxAttempts, workerThreads, workerBatchSize } = this.config;
+    return {
+      DATA_DIR: dataDir,
+      MODEL: model,
+      ...(modelMirror ? { MODEL_MIRROR: modelMirror } : {}),
+      MAX_ATTEMPTS: String(maxAttempts),
+      WORKER_THREADS: String(workerThreads),
+      WORKER_BATCH_SIZE: String(workerBatchSize),
+    };
+  }
+
+  /** Workers that have not ended, for observers. */
+  activeWorkers(): Array<{ id: string; state: string; context: WorkerContext }> {
+    return this.host
+      .list(WORKER)
+      .filter((w) => !ENDED.includes(w.snapshot.value as string))
+      .map((w) => ({
+        id: w.id,
+        state: w.snapshot.value as string,
+        context: w.snapshot.context as WorkerContext,
+      }));
+  }
+}

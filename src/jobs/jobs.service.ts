@@ -1,0 +1,172 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { TimeoutError } from 'rxjs';
+import type {
+  EnqueueJobParams,
+  JobContext,
+  ReportFailureParams,
+  ReportResultParams,
+} from '../../state-machines/job.machine';
+import { ActorHost } from '../actors/actor-host.service';
+import { JOB } from '../actors/actor-kinds';
+import { EffectRegistry } from '../actors/effect-registry';
+import { ServiceError } from '../common/errors';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { JobRequest, objectKeys } from '../pipeline/messages';
+import { REQUEST_QUEUE } from '../pipeline/queue-tokens';
+import { ObjectStore } from '../ports/object-store.port';
+import { Queue } from '../ports/queue.port';
+import { JobOutcome, JobOutcomes } from './job-outcomes';
+import { JobUnsuccessfulError, ResultTimeoutError } from './upload.errors';
+import { validateImage, ValidatedImage } from './upload-validator';
+
+/** An uploaded file, as the web tier received it. */
+export interface UploadedFile {
+  originalname: string;
+  buffer: Buffer;
+}
+
+export interface AcceptedJob {
+  id: string;
+  fileName: string;
+}
+
+export interface RefusedFile {
+  fileName: string;
+  error: string;
+  message: string;
+  httpStatus: number;
+}
+
+/**
+ * The job pipeline on the control plane: takes uploads (validated, stored, recorded), enqueues
+ * them, and reports their outcome. Each step is an effect of the job machine, performed here.
+ */
+@Injectable()
+export class JobsService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(JobsService.name);
+
+  constructor(
+    private readonly host: ActorHost,
+    private readonly objects: ObjectStore,
+    @Inject(REQUEST_QUEUE) private readonly requests: Queue,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly outcomes: JobOutcomes,
+    effects: EffectRegistry,
+  ) {
+    effects.register('enqueueJob', (params) => this.enqueue((params as unknown as EnqueueJobParams).jobId));
+    effects.register('reportResult', (params) => this.reportResult(params as unknown as ReportResultParams));
+    effects.register('reportFailure', (params) =>
+      this.reportFailure(params as unknown as ReportFailureParams),
+    );
+  }
+
+  /** Picks up work a crash interrupted: jobs stored but not enqueued, results not yet reported. */
+  async onApplicationBootstrap(): Promise<void> {
+    for (const job of this.host.list(JOB)) {
+      const context = job.snapshot.context as JobContext;
+      if (job.snapshot.value === 'uploaded') await this.enqueue(job.id);
+      if (job.snapshot.value === 'classified') {
+        await this.reportResult({ jobId: job.id, label: context.label!, top5: context.top5! });
+      }
+    }
+  }
+
+  /**
+   * Accepts each valid file as a job; refuses the others with a reason. Nothing is recorded for
+   * a refused file, and an accepted one is stored before its job exists.
+   */
+  async submit(files: UploadedFile[]): Promise<{ jobs: AcceptedJob[]; rejected: RefusedFile[] }> {
+    const jobs: AcceptedJob[] = [];
+    const rejected: RefusedFile[] = [];
+    for (const file of files) {
+      try {
+        jobs.push(await this.accept(file));
+      } catch (error) {
+        if (!(error instanceof ServiceError)) throw error;
+        rejected.push({
+          fileName: file.originalname,
+          error: error.code,
+          message: error.message,
+          httpStatus: error.httpStatus,
+        });
+      }
+    }
+    return { jobs, rejected };
+  }
+
+  /**
+   * Accepts one file and waits for its label (the course client's contract).
+   * @throws the validation error for a bad file; JobUnsuccessfulError; ResultTimeoutError.
+   */
+  async classifyAndWait(file: UploadedFile): Promise<Extract<JobOutcome, { status: 'reported' }>> {
+    const image = await this.validate(file);
+    const jobId = randomUUID();
+    // Listen before the job exists: a fast worker must not finish before anyone waits.
+    const outcome = this.outcomes.next(jobId, this.config.resultTimeoutMs);
+    outcome.catch(() => undefined);
+    await this.record(jobId, file, image);
+    try {
+      const ended = await outcome;
+      if (ended.status !== 'reported')
+        throw new JobUnsuccessfulError(`Job ${jobId} ${ended.status}: ${ended.reason}`);
+      return ended;
+    } catch (error) {
+      if (!(error instanceof TimeoutError)) throw error;
+      throw new ResultTimeoutError(
+        `No label for job ${jobId} within ${this.config.resultTimeoutMs} ms; it stays queued, see /api/jobs/${jobId}`,
+      );
+    }
+  }
+
+  private async accept(file: UploadedFile): Promise<AcceptedJob> {
+    const image = await this.validate(file);
+    const jobId = randomUUID();
+    await this.record(jobId, file, image);
+    return { id: jobId, fileName: file.originalname };
+  }
+
+  private validate(file: UploadedFile): Promise<ValidatedImage> {
+    return validateImage(file.buffer, {
+      maxBytes: this.config.maxUploadBytes,
+      maxPixels: this.config.maxImagePixels,
+    });
+  }
+
+  /** Stores the input, then records the job; its machine then asks for it to be enqueued. */
+  private async record(jobId: string, file: UploadedFile, image: ValidatedImage): Promise<void> {
+    await this.objects.put(objectKeys.input(jobId), file.buffer, { contentType: image.contentType });
+    await this.host.dispatch(JOB.streamId(jobId), {
+      type: 'JobUploaded',
+      jobId,
+      fileName: file.originalname,
+      contentType: image.contentType,
+      sizeBytes: file.buffer.length,
+      maxAttempts: this.config.maxAttempts,
+    });
+  }
+
+  private async enqueue(jobId: string): Promise<void> {
+    const context = this.host.get(JOB.streamId(jobId))!.snapshot.context as JobContext;
+    const request: JobRequest = {
+      v: 1,
+      jobId,
+      inputKey: objectKeys.input(jobId),
+      fileName: context.fileName,
+      contentType: context.contentType,
+    };
+    const messageId = await this.requests.send(JSON.stringify(request));
+    await this.host.dispatch(JOB.streamId(jobId), { type: 'JobQueued', messageId });
+  }
+
+  private async reportResult({ jobId, label, top5 }: ReportResultParams): Promise<void> {
+    this.outcomes.publish({ jobId, status: 'reported', label, top5 });
+    await this.host.dispatch(JOB.streamId(jobId), { type: 'JobReported' });
+    this.logger.log(JSON.stringify({ msg: 'job reported', jobId, label }));
+  }
+
+  private reportFailure({ jobId, status, reason }: ReportFailureParams): void {
+    this.outcomes.publish({ jobId, status, reason });
+    this.logger.warn(JSON.stringify({ msg: `job ${status}`, jobId, reason }));
+  }
+}

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+
+/**
+ * The wire format between the control plane and the workers. Both directions are JSON in queue
+ * messages; every message is validated on receipt, so a malformed one is refused with a reason
+ * instead of crashing a consumer.
+ */
+
+/** Request queue: one job to classify. */
+export const JobRequestSchema = z.object({
+  v: z.literal(1),
+  jobId: z.string().min(1),
+  inputKey: z.string().min(1),
+  fileName: z.string(),
+  contentType: z.string(),
+});
+export type JobRequest = z.infer<typeof JobRequestSchema>;
+
+const PredictionSchema = z.object({ label: z.string(), probability: z.number() });
+
+const fromWorker = {
+  v: z.literal(1),
+  workerId: z.string().min(1),
+  /** Increases with every report of one worker process, so stale reports can be told apart. */
+  seq: z.number().int().positive(),
+  at: z.number(),
+};
+
+/** Response queue: what a worker reports, about itself or about a job. */
+export const WorkerReportSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('workerStarted'), instanceId: z.string(), modelId: z.string(), ...fromWorker }),
+  z.object({ kind: z.literal('heartbeat'), ...fromWorker }),
+  z.object({
+    kind: z.literal('jobStarted'),
+    jobId: z.string(),
+    attempt: z.number().int().positive(),
+    ...fromWorker,
+  }),
+  z.object({
+    kind: z.literal('jobClassified'),
+    jobId: z.string(),
+    label: z.string(),
+    top5: z.array(PredictionSchema),
+    outputKey: z.string(),
+    inferenceMs: z.number(),
+    ...fromWorker,
+  }),
+  z.object({ kind: z.literal('jobRejected'), jobId: z.string(), reason: z.string(), ...fromWorker }),
+  z.object({ kind: z.literal('jobFailed'), jobId: z.string(), reason: z.string(), ...fromWorker }),
+  z.object({ kind: z.literal('workerStopping'), ...fromWorker }),
+]);
+export type WorkerReport = z.infer<typeof WorkerReportSchema>;
+
+/** A message body that is not valid JSON of the expected shape. */
+export class MalformedMessageError extends Error {}
+
+/** Parses a message body with `schema`, or throws {@link MalformedMessageError} naming what is wrong. */
+export function decodeMessage<T>(schema: z.ZodType<T>, body: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new MalformedMessageError(`not JSON: ${body.slice(0, 80)}`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success)
+    throw new MalformedMessageError(
+      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+    );
+  return parsed.data;
+}
+
+/** Object-store keys of a job's input image and its result. */
+export const objectKeys = {
+  input: (jobId: string) => `inputs/${jobId}`,
+  output: (jobId: string) => `outputs/${jobId}.json`,
+};

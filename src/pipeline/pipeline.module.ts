@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { ActorsModule } from '../actors/actors.module';
+import { WorkerReportsConsumer } from './worker-reports.consumer';
+
+/** Turns what workers report (and what the request queue dead-letters) into events. */
+@Module({
+  imports: [ActorsModule],
+  providers: [WorkerReportsConsumer],
+})
+export class PipelineModule {}

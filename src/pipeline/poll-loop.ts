@@ -1,0 +1,76 @@
+import { Logger } from '@nestjs/common';
+import { Queue, QueueMessage } from '../ports/queue.port';
+
+/** Options of {@link startPollLoop}. */
+export interface PollLoopOptions {
+  queue: Queue;
+  /** Handles one received batch. A throw is logged; the loop goes on after `errorBackoffMs`. */
+  handle(messages: QueueMessage[]): Promise<void>;
+  /** Messages per receive, 1–10 (default 10). */
+  maxMessages?: number;
+  /** Long-poll wait per receive (default 1 000 ms); also bounds how long `stop()` waits for a poll. */
+  waitTimeMs?: number;
+  /** Visibility of received messages (default: the queue's). */
+  visibilityTimeoutMs?: number;
+  /** Pause after a failed receive or handle (default 1 000 ms). */
+  errorBackoffMs?: number;
+  /** Asked before each receive; when false, the loop waits `waitTimeMs` and asks again (default: always ready). */
+  ready?: () => boolean;
+  logger?: Logger;
+}
+
+export interface PollLoop {
+  /** Takes no new batch, lets the batch in hand finish, and resolves when the loop has ended. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Receives and handles batches until stopped. No error ends it: a failed receive or handler is
+ * logged and retried after a pause (the messages come back after their visibility timeout).
+ */
+export function startPollLoop(options: PollLoopOptions): PollLoop {
+  const {
+    queue,
+    handle,
+    maxMessages = 10,
+    waitTimeMs = 1000,
+    errorBackoffMs = 1000,
+    ready = () => true,
+  } = options;
+  const logger = options.logger ?? new Logger(`PollLoop:${queue.name}`);
+  const abort = new AbortController();
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      abort.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    });
+
+  const done = (async () => {
+    while (!abort.signal.aborted) {
+      try {
+        if (!ready()) {
+          await pause(Math.min(waitTimeMs, 100));
+          continue;
+        }
+        const messages = await queue.receive({
+          maxMessages,
+          waitTimeMs,
+          visibilityTimeoutMs: options.visibilityTimeoutMs,
+          signal: abort.signal,
+        });
+        if (messages.length > 0) await handle(messages);
+      } catch (error) {
+        if (abort.signal.aborted) break;
+        logger.error(`Poll of ${queue.name} failed: ${(error as Error).message}`);
+        await pause(errorBackoffMs);
+      }
+    }
+  })();
+
+  return {
+    stop: async () => {
+      abort.abort();
+      await done;
+    },
+  };
+}

@@ -1,0 +1,144 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ActorHost, Command } from '../actors/actor-host.service';
+import { UnknownActorError } from '../actors/actor-host.errors';
+import { JOB, WORKER } from '../actors/actor-kinds';
+import { Queue, QueueMessage } from '../ports/queue.port';
+import {
+  decodeMessage,
+  JobRequestSchema,
+  MalformedMessageError,
+  WorkerReport,
+  WorkerReportSchema,
+} from './messages';
+import { DEAD_LETTER_QUEUE, RESPONSE_QUEUE } from './queue-tokens';
+import { PollLoop, startPollLoop } from './poll-loop';
+
+/** The events one worker report stands for, stream by stream (worker first, then job). */
+export function eventsOfReport(report: WorkerReport): Array<[string, Command]> {
+  const worker = WORKER.streamId(report.workerId);
+  const seen = { seq: report.seq, at: report.at };
+  switch (report.kind) {
+    case 'workerStarted':
+      return [[worker, { type: 'WorkerStarted', instanceId: report.instanceId, ...seen }]];
+    case 'heartbeat':
+      return [[worker, { type: 'WorkerHeartbeat', ...seen }]];
+    case 'workerStopping':
+      return [
+        [worker, { type: 'WorkerTerminationRequested', reason: 'the worker is stopping', at: report.at }],
+      ];
+    case 'jobStarted':
+      return [
+        [worker, { type: 'WorkerJobStarted', jobId: report.jobId, ...seen }],
+        [
+          JOB.streamId(report.jobId),
+          { type: 'JobAttemptStarted', workerId: report.workerId, attempt: report.attempt, at: report.at },
+        ],
+      ];
+    case 'jobClassified':
+      return [
+        [worker, { type: 'WorkerJobFinished', jobId: report.jobId, ...seen }],
+        [
+          JOB.streamId(report.jobId),
+          {
+            type: 'JobClassified',
+            workerId: report.workerId,
+            label: report.label,
+            top5: report.top5,
+            at: report.at,
+          },
+        ],
+      ];
+    case 'jobRejected':
+      return [
+        [worker, { type: 'WorkerJobFinished', jobId: report.jobId, ...seen }],
+        [JOB.streamId(report.jobId), { type: 'JobRejected', reason: report.reason, at: report.at }],
+      ];
+    case 'jobFailed':
+      return [
+        [worker, { type: 'WorkerJobFinished', jobId: report.jobId, ...seen }],
+        [
+          JOB.streamId(report.jobId),
+          { type: 'JobAttemptFailed', workerId: report.workerId, reason: report.reason, at: report.at },
+        ],
+      ];
+  }
+}
+
+/**
+ * Consumes what workers report on the response queue, and what the request queue dead-letters,
+ * turning each into events for the machines. A message is deleted once its events are recorded
+ * (or refused for good: malformed, or about an actor that does not exist); anything else is left
+ * to come back after its visibility timeout.
+ */
+@Injectable()
+export class WorkerReportsConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(WorkerReportsConsumer.name);
+  private loops: PollLoop[] = [];
+
+  constructor(
+    private readonly host: ActorHost,
+    @Inject(RESPONSE_QUEUE) private readonly responses: Queue,
+    @Inject(DEAD_LETTER_QUEUE) private readonly deadLetters: Queue,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.loops = [
+      startPollLoop({
+        queue: this.responses,
+        handle: (batch) => this.settle(this.responses, batch, (m) => this.onReport(m)),
+      }),
+      startPollLoop({
+        queue: this.deadLetters,
+        handle: (batch) => this.settle(this.deadLetters, batch, (m) => this.onDeadLetter(m)),
+      }),
+    ];
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.loops.map((loop) => loop.stop()));
+  }
+
+  private async settle(
+    queue: Queue,
+    batch: QueueMessage[],
+    handle: (m: QueueMessage) => Promise<void>,
+  ): Promise<void> {
+    const done: string[] = [];
+    for (const message of batch) {
+      try {
+        await handle(message);
+        done.push(message.receiptHandle);
+      } catch (error) {
+        if (error instanceof MalformedMessageError || error instanceof UnknownActorError) {
+          this.logger.warn(`Dropped message ${message.id} from ${queue.name}: ${error.message}`);
+          done.push(message.receiptHandle);
+        } else {
+          this.logger.error(
+            `Message ${message.id} from ${queue.name} will be retried: ${(error as Error).message}`,
+          );
+        }
+      }
+    }
+    if (done.length > 0) await queue.deleteBatch(done);
+  }
+
+  private async onReport(message: QueueMessage): Promise<void> {
+    const report = decodeMessage(WorkerReportSchema, message.body);
+    for (const [streamId, command] of eventsOfReport(report)) {
+      try {
+        await this.host.dispatch(streamId, command);
+      } catch (error) {
+        // A job's events still count when the worker that sent them is unknown (e.g. launched by an earlier host).
+        if (!(error instanceof UnknownActorError && streamId.startsWith('worker-'))) throw error;
+      }
+    }
+  }
+
+  private async onDeadLetter(message: QueueMessage): Promise<void> {
+    const request = decodeMessage(JobRequestSchema, message.body);
+    await this.host.dispatch(JOB.streamId(request.jobId), {
+      type: 'JobDeadLettered',
+      reason: 'no result after the most deliveries allowed (dead-lettered)',
+    });
+  }
+}

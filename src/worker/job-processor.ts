@@ -1,0 +1,139 @@
+import { Logger } from '@nestjs/common';
+import { OnnxClassifier } from '../classifier/onnx-classifier';
+import { ObjectNotFoundError } from '../object-store/object-store.errors';
+import {
+  decodeMessage,
+  JobRequest,
+  JobRequestSchema,
+  MalformedMessageError,
+  objectKeys,
+} from '../pipeline/messages';
+import { Clock, TimerHandle } from '../ports/clock.port';
+import { ObjectStore } from '../ports/object-store.port';
+import { Queue, QueueMessage } from '../ports/queue.port';
+import { WorkerReporter } from './worker-reporter';
+
+/** How often a job in hand gets its visibility extended, and by how much. */
+export const VISIBILITY_HEARTBEAT_MS = 10_000;
+export const VISIBILITY_EXTENSION_MS = 30_000;
+
+interface InHand {
+  message: QueueMessage;
+  request: JobRequest;
+}
+
+/**
+ * Classifies one batch of received jobs: report each started, read inputs, classify them in one
+ * inference, write outputs, report results, and only then delete the requests. A job that fails
+ * for a passing reason is reported and left undeleted, so the queue delivers it again (and
+ * dead-letters it after the last attempt); a crash anywhere before the delete means redelivery.
+ */
+export class JobProcessor {
+  private readonly logger = new Logger(JobProcessor.name);
+
+  constructor(
+    private readonly requests: Queue,
+    private readonly objects: ObjectStore,
+    private readonly classifier: OnnxClassifier,
+    private readonly reporter: WorkerReporter,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The jobs of the batch in hand, for heartbeats. */
+  current: string[] = [];
+
+  async process(messages: QueueMessage[]): Promise<void> {
+    const jobs: InHand[] = [];
+    for (const message of messages) {
+      try {
+        jobs.push({ message, request: decodeMessage(JobRequestSchema, message.body) });
+      } catch (error) {
+        if (!(error instanceof MalformedMessageError)) throw error;
+        this.logger.error(`Dropped malformed request ${message.id}: ${error.message}`);
+        await this.requests.delete(message.receiptHandle);
+      }
+    }
+    if (jobs.length === 0) return;
+    this.current = jobs.map((job) => job.request.jobId);
+    const extender = this.keepHidden(jobs);
+    try {
+      await this.reporter.send(
+        ...jobs.map(({ request, message }) => ({
+          kind: 'jobStarted' as const,
+          jobId: request.jobId,
+          attempt: message.receiveCount,
+        })),
+      );
+      await this.classifyAll(jobs);
+    } finally {
+      extender.cancel();
+      this.current = [];
+    }
+  }
+
+  private async classifyAll(jobs: InHand[]): Promise<void> {
+    const inputs = await Promise.allSettled(jobs.map(({ request }) => this.objects.get(request.inputKey)));
+    const readable = jobs.filter((_, i) => inputs[i].status === 'fulfilled');
+    const began = performance.now();
+    const outcomes = await this.classifier.classifyBatch(
+      inputs.flatMap((input) => (input.status === 'fulfilled' ? [input.value] : [])),
+    );
+    const inferenceMs = (performance.now() - began) / Math.max(1, readable.length);
+
+    const done: string[] = [];
+    const reports: Parameters<WorkerReporter['send']> = [];
+    for (const [i, job] of jobs.entries()) {
+      const { jobId } = job.request;
+      const input = inputs[i];
+      if (input.status === 'rejected') {
+        const missing = input.reason instanceof ObjectNotFoundError;
+        reports.push({
+          kind: missing ? 'jobRejected' : 'jobFailed',
+          jobId,
+          reason: `input: ${(input.reason as Error).message}`,
+        });
+        if (missing) done.push(job.message.receiptHandle);
+        continue;
+      }
+      const outcome = outcomes[readable.indexOf(job)];
+      if (!outcome.ok) {
+        reports.push({ kind: 'jobRejected', jobId, reason: outcome.error.message });
+        done.push(job.message.receiptHandle);
+        continue;
+      }
+      const [best] = outcome.predictions;
+      const outputKey = objectKeys.output(jobId);
+      const result = { jobId, label: best.label, top5: outcome.predictions, classifiedAt: this.clock.now() };
+      await this.objects.put(outputKey, Buffer.from(JSON.stringify(result)), {
+        contentType: 'application/json',
+      });
+      reports.push({
+        kind: 'jobClassified',
+        jobId,
+        label: best.label,
+        top5: outcome.predictions,
+        outputKey,
+        inferenceMs,
+      });
+      done.push(job.message.receiptHandle);
+    }
+    await this.reporter.send(...reports);
+    for (let i = 0; i < done.length; i += 10) await this.requests.deleteBatch(done.slice(i, i + 10));
+  }
+
+  /** Extends the visibility of the jobs in hand while they are worked on. */
+  private keepHidden(jobs: InHand[]): { cancel(): void } {
+    const extend = () => {
+      for (const { message } of jobs) {
+        this.requests
+          .changeVisibility(message.receiptHandle, VISIBILITY_EXTENSION_MS)
+          .catch((error) =>
+            this.logger.warn(`Visibility of ${message.id} not extended: ${(error as Error).message}`),
+          );
+      }
+      timer = this.clock.setTimer(VISIBILITY_HEARTBEAT_MS, extend);
+    };
+    let timer: TimerHandle = this.clock.setTimer(VISIBILITY_HEARTBEAT_MS, extend);
+    return { cancel: () => timer.cancel() };
+  }
+}

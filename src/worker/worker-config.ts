@@ -1,0 +1,61 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { InvalidConfigError } from '../config/app-config';
+
+const positiveInt = () => z.coerce.number().int().positive();
+
+const schema = z.object({
+  WORKER_ID: z.string().min(1),
+  INSTANCE_ID: z.string().min(1).optional(),
+  DATA_DIR: z.string().min(1).default('data'),
+  MODEL: z.string().min(1).default('mobilenet_v2_1.0_224_quant'),
+  MODEL_MIRROR: z.string().min(1).optional(),
+  MAX_ATTEMPTS: positiveInt().max(1000).default(3),
+  WORKER_THREADS: positiveInt().default(1),
+  WORKER_BATCH_SIZE: positiveInt().max(10).default(4),
+  HEARTBEAT_MS: positiveInt().default(5000),
+});
+
+/** A worker process's settings; the control plane passes them in the environment when it launches one. */
+export interface WorkerConfig {
+  /** The control plane's id for this worker (env WORKER_ID, required). */
+  workerId: string;
+  /** The provider's id of this instance (env INSTANCE_ID, default: `pid-<pid>`). */
+  instanceId: string;
+  /** Where the queues and objects are (env DATA_DIR, default `./data`). */
+  dataDir: string;
+  /** Model id (env MODEL, default `mobilenet_v2_1.0_224_quant`). */
+  model: string;
+  /** Folder to copy model files from (env MODEL_MIRROR, default `../shared/models` if present). */
+  modelMirror?: string;
+  /** Must equal the control plane's: the request queue's redrive setting (env MAX_ATTEMPTS, default 3). */
+  maxAttempts: number;
+  /** ONNX Runtime threads (env WORKER_THREADS, default 1). */
+  threads: number;
+  /** Jobs taken and classified together (env WORKER_BATCH_SIZE, 1–10, default 4). */
+  batchSize: number;
+  /** How often the worker reports it is alive (env HEARTBEAT_MS, default 5 000). */
+  heartbeatMs: number;
+}
+
+export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new InvalidConfigError(`Invalid worker configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  return {
+    workerId: e.WORKER_ID,
+    instanceId: e.INSTANCE_ID ?? `pid-${process.pid}`,
+    dataDir: resolve(e.DATA_DIR),
+    model: e.MODEL,
+    modelMirror: e.MODEL_MIRROR && resolve(e.MODEL_MIRROR),
+    maxAttempts: e.MAX_ATTEMPTS,
+    threads: e.WORKER_THREADS,
+    batchSize: e.WORKER_BATCH_SIZE,
+    heartbeatMs: e.HEARTBEAT_MS,
+  };
+}
+
+export const WORKER_CONFIG = Symbol('WorkerConfig');

@@ -1,0 +1,81 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { OnnxClassifier } from '../classifier/onnx-classifier';
+import { REQUEST_QUEUE, RESPONSE_QUEUE } from '../pipeline/queue-tokens';
+import { PollLoop, startPollLoop } from '../pipeline/poll-loop';
+import { Clock, TimerHandle } from '../ports/clock.port';
+import { ObjectStore } from '../ports/object-store.port';
+import { Queue } from '../ports/queue.port';
+import { JobProcessor, VISIBILITY_EXTENSION_MS } from './job-processor';
+import { WORKER_CONFIG, WorkerConfig } from './worker-config';
+import { WorkerReporter } from './worker-reporter';
+
+/**
+ * A worker's life: announce itself, then take batches of jobs until told to stop, reporting a
+ * heartbeat meanwhile. `drain()` takes nothing new, lets the batch in hand finish, and says goodbye.
+ */
+@Injectable()
+export class WorkerLoop {
+  private readonly logger = new Logger(WorkerLoop.name);
+  private readonly reporter: WorkerReporter;
+  private readonly processor: JobProcessor;
+  private loop?: PollLoop;
+  private heartbeat?: TimerHandle;
+
+  constructor(
+    @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
+    @Inject(REQUEST_QUEUE) private readonly requests: Queue,
+    @Inject(RESPONSE_QUEUE) responses: Queue,
+    objects: ObjectStore,
+    private readonly classifier: OnnxClassifier,
+    private readonly clock: Clock,
+  ) {
+    this.reporter = new WorkerReporter(responses, config.workerId, clock);
+    this.processor = new JobProcessor(requests, objects, classifier, this.reporter, clock);
+  }
+
+  async start(): Promise<void> {
+    await this.reporter.send({
+      kind: 'workerStarted',
+      instanceId: this.config.instanceId,
+      modelId: this.classifier.manifest.id,
+    });
+    this.beat();
+    this.loop = startPollLoop({
+      queue: this.requests,
+      maxMessages: this.config.batchSize,
+      waitTimeMs: 2000,
+      visibilityTimeoutMs: VISIBILITY_EXTENSION_MS,
+      handle: (messages) => this.processor.process(messages),
+      logger: this.logger,
+    });
+    this.logger.log(
+      JSON.stringify({
+        msg: 'worker started',
+        workerId: this.config.workerId,
+        model: this.classifier.manifest.id,
+      }),
+    );
+  }
+
+  async drain(): Promise<void> {
+    this.logger.log(
+      JSON.stringify({
+        msg: 'worker draining',
+        workerId: this.config.workerId,
+        inHand: this.processor.current,
+      }),
+    );
+    await this.loop?.stop();
+    this.heartbeat?.cancel();
+    await this.reporter.send({ kind: 'workerStopping' }).catch(() => undefined);
+  }
+
+  private beat(): void {
+    this.heartbeat = this.clock.setTimer(this.config.heartbeatMs, () => {
+      this.reporter
+        .send({ kind: 'heartbeat' })
+        .catch((error) => this.logger.warn(`Heartbeat not sent: ${(error as Error).message}`))
+        .finally(() => this.beat());
+    });
+  }
+}

@@ -1,0 +1,89 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { localPaths } from '../src/adapters/local/local-adapters';
+import { SqliteEventStore } from '../src/adapters/local/sqlite-event-store';
+import { SystemClock } from '../src/clock/system-clock';
+import { StoredEvent } from '../src/ports/event-store.port';
+import { ControlPlaneProcess, freePort, waitFor } from './support/control-plane-process';
+import { datasetImages } from './support/paths';
+
+async function upload(url: string, files: string[]): Promise<string[]> {
+  const form = new FormData();
+  for (const file of files)
+    form.append('files', new Blob([readFileSync(file)], { type: 'image/jpeg' }), basename(file));
+  const res = await fetch(`${url}/api/jobs`, { method: 'POST', body: form });
+  if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { jobs: { id: string }[] }).jobs.map((job) => job.id);
+}
+
+const reportedCount = async (url: string) =>
+  ((await (await fetch(`${url}/api/jobs?status=reported&limit=1`)).json()) as { total: number }).total;
+
+async function readLog(dataDir: string): Promise<StoredEvent[]> {
+  const store = new SqliteEventStore(localPaths(dataDir).events, new SystemClock());
+  const events: StoredEvent[] = [];
+  for (
+    let page = await store.readAll();
+    page.length > 0;
+    page = await store.readAll({ after: page.at(-1)!.position })
+  ) {
+    events.push(...page);
+  }
+  await store.close();
+  return events;
+}
+
+describe('a control plane killed with SIGKILL in the middle of a run', () => {
+  let dataDir: string;
+  beforeAll(() => (dataDir = mkdtempSync(join(tmpdir(), 'crash-'))));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('loses no accepted job and reports each exactly once after a restart', async () => {
+    const images = [
+      ...datasetImages('cse546-imagenet-100'),
+      ...datasetImages('ilsvrc2012-val-sample').slice(0, 100),
+    ];
+    const port = await freePort();
+    const first = new ControlPlaneProcess(dataDir, port, { MAX_WORKERS: '2' });
+    await first.start();
+
+    const accepted: string[] = [];
+    for (let i = 0; i < images.length; i += 10)
+      accepted.push(...(await upload(first.url, images.slice(i, i + 10))));
+    expect(accepted).toHaveLength(200);
+    const reportedBeforeCrash = await waitFor(
+      'some jobs to be reported',
+      async () => {
+        const n = await reportedCount(first.url);
+        return n >= 10 ? n : undefined;
+      },
+      60_000,
+      20,
+    );
+    await first.stop('SIGKILL');
+    expect(reportedBeforeCrash).toBeLessThan(200);
+
+    const second = new ControlPlaneProcess(dataDir, port, { MAX_WORKERS: '2' });
+    await second.start();
+    await waitFor(
+      'all 200 jobs to be reported',
+      async () => ((await reportedCount(second.url)) === 200 ? true : undefined),
+      120_000,
+      200,
+    );
+    expect(await second.stop('SIGTERM')).toBe(0);
+
+    const events = await readLog(dataDir);
+    const count = (type: string) => {
+      const perJob = new Map<string, number>();
+      for (const e of events) if (e.type === type) perJob.set(e.streamId, (perJob.get(e.streamId) ?? 0) + 1);
+      return perJob;
+    };
+    const uploaded = count('JobUploaded');
+    const reported = count('JobReported');
+    expect([...uploaded.keys()].sort()).toEqual(accepted.map((id) => `job-${id}`).sort());
+    expect(accepted.filter((id) => reported.get(`job-${id}`) !== 1)).toEqual([]);
+    expect(accepted.filter((id) => count('JobClassified').get(`job-${id}`) !== 1)).toEqual([]);
+  }, 240_000);
+});

@@ -1,0 +1,84 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { REPO_ROOT } from './paths';
+
+/** A free TCP port on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** Polls `check` until it returns a value, or fails after `timeoutMs` naming `what`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+  everyMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/** The built control plane (`dist/src/main.js`) as a real process, with its workers as its children. */
+export class ControlPlaneProcess {
+  private child?: ChildProcess;
+  private exited?: Promise<number | null>;
+  readonly output: string[] = [];
+
+  constructor(
+    readonly dataDir: string,
+    readonly port: number,
+    private readonly env: Record<string, string> = {},
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts it and resolves once the API answers. */
+  async start(): Promise<void> {
+    this.child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'src', 'main.js')], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, DATA_DIR: this.dataDir, PORT: String(this.port), ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const collect = (chunk: Buffer) => this.output.push(chunk.toString());
+    this.child.stdout!.on('data', collect);
+    this.child.stderr!.on('data', collect);
+    this.exited = new Promise((resolve) => this.child!.once('exit', (code) => resolve(code)));
+    await waitFor('the control plane to answer', async () =>
+      (await fetch(`${this.url}/api/fleet`)).ok ? true : undefined,
+    );
+  }
+
+  /** Resolves once at least one worker is running. */
+  async workersRunning(min = 1): Promise<void> {
+    await waitFor(`${min} running worker(s)`, async () => {
+      const { workers } = (await (await fetch(`${this.url}/api/fleet`)).json()) as {
+        workers: { state: string }[];
+      };
+      return workers.filter((w) => w.state === 'running' || w.state === 'idle').length >= min
+        ? true
+        : undefined;
+    });
+  }
+
+  /** Sends `signal` and waits for the exit; returns the exit code. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (!this.child || this.child.exitCode !== null) return this.child?.exitCode ?? null;
+    this.child.kill(signal);
+    return this.exited!;
+  }
+}

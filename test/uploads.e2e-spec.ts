@@ -1,0 +1,112 @@
+import { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import request from 'supertest';
+import { AppModule } from '../src/app.module';
+import { testConfig } from '../src/config/app-config';
+import { ObjectStore } from '../src/ports/object-store.port';
+import { datasetImages } from './support/paths';
+
+describe('uploads are validated at the door', () => {
+  let app: INestApplication;
+  let dataDir: string;
+  const jpeg = readFileSync(datasetImages('ilsvrc2012-val-sample')[0]);
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'uploads-'));
+    // No workers: these tests are about what the web tier accepts, not about classification.
+    const config = testConfig({
+      port: 0,
+      dataDir,
+      minWorkers: 0,
+      maxWorkers: 1,
+      maxUploadBytes: 200_000,
+      maxImagePixels: 1_000_000,
+    });
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+  });
+
+  afterAll(async () => {
+    await app.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const post = () => request(app.getHttpServer()).post('/api/jobs');
+
+  it('accepts an image with 202 and the job id, and stores its bytes', async () => {
+    const res = await post().attach('files', jpeg, 'cat.jpg').expect(202);
+    expect(res.body).toEqual({ jobs: [{ id: expect.any(String), fileName: 'cat.jpg' }], rejected: [] });
+    const job = await request(app.getHttpServer()).get(`/api/jobs/${res.body.jobs[0].id}`).expect(200);
+    expect(job.body).toMatchObject({ fileName: 'cat.jpg', status: 'queued' });
+    expect(await app.get(ObjectStore).get(`inputs/${res.body.jobs[0].id}`)).toEqual(jpeg);
+  });
+
+  it('refuses a file that is not an image with 415 and a reason', async () => {
+    const res = await post().attach('files', Buffer.from('just some text'), 'notes.jpg').expect(415);
+    expect(res.body).toMatchObject({
+      error: 'not_an_image',
+      message: expect.stringContaining('not an image'),
+    });
+  });
+
+  it('refuses an image format it does not take (SVG) with 415', async () => {
+    const svg = Buffer.from(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8"/></svg>',
+    );
+    const res = await post().attach('files', svg, 'vector.svg').expect(415);
+    expect(res.body.error).toBe('unsupported_image_format');
+  });
+
+  it('refuses an image with too many pixels with 413', async () => {
+    const huge = await sharp({ create: { width: 2000, height: 1000, channels: 3, background: '#808080' } })
+      .png()
+      .toBuffer();
+    const res = await post().attach('files', huge, 'wide.png').expect(413);
+    expect(res.body).toMatchObject({
+      error: 'image_too_large',
+      message: expect.stringContaining('2000×1000'),
+    });
+  });
+
+  it('refuses a file over the byte limit with 413 before reading it all', async () => {
+    const res = await post().attach('files', Buffer.alloc(300_000, 1), 'big.jpg').expect(413);
+    expect(res.body.error).toBe('payload_too_large');
+  });
+
+  it('accepts the good files of a batch and names the refused ones', async () => {
+    const res = await post()
+      .attach('files', jpeg, 'good.jpg')
+      .attach('files', Buffer.from('x'), 'bad.jpg')
+      .expect(202);
+    expect(res.body.jobs).toEqual([{ id: expect.any(String), fileName: 'good.jpg' }]);
+    expect(res.body.rejected).toEqual([
+      { fileName: 'bad.jpg', error: 'not_an_image', message: expect.any(String), httpStatus: 415 },
+    ]);
+  });
+
+  it('answers 400 when the request carries no file, naming the field', async () => {
+    const res = await post().field('note', 'hello').expect(400);
+    expect(res.body).toMatchObject({ error: 'no_file', message: expect.stringContaining('"files"') });
+    const course = await request(app.getHttpServer()).post('/').field('note', 'hello').expect(400);
+    expect(course.body.message).toContain('"myfile"');
+  });
+
+  it('answers 400 for a file in an unexpected field', async () => {
+    const res = await request(app.getHttpServer()).post('/').attach('image', jpeg, 'cat.jpg').expect(400);
+    expect(res.body).toMatchObject({ error: 'bad_request', message: expect.stringContaining('image') });
+  });
+
+  it('serves the upload page', async () => {
+    const res = await request(app.getHttpServer()).get('/').expect(200);
+    expect(res.text).toContain('<title>');
+    await request(app.getHttpServer())
+      .get('/app.js')
+      .expect(200)
+      .expect('content-type', /javascript/);
+  });
+});
