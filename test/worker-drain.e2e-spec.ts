@@ -9,7 +9,7 @@ import {
   JobRequest,
   objectKeys,
   WorkerReport,
-  WorkerReportSchema,
+  WorkerReportsSchema,
 } from '../src/pipeline/messages';
 import { waitFor } from './support/control-plane-process';
 import { datasetImages, REPO_ROOT } from './support/paths';
@@ -53,7 +53,7 @@ describe('a worker process told to stop (SIGTERM)', () => {
     const reports: WorkerReport[] = [];
     const collect = async () => {
       for (const m of await queues.responses.receive({ maxMessages: 10 })) {
-        reports.push(decodeMessage(WorkerReportSchema, m.body));
+        reports.push(...decodeMessage(WorkerReportsSchema, m.body).reports);
         await queues.responses.delete(m.receiptHandle);
       }
     };

@@ -79,18 +79,20 @@ export class JobsService implements OnApplicationBootstrap {
   async submit(files: UploadedFile[]): Promise<{ jobs: AcceptedJob[]; rejected: RefusedFile[] }> {
     const jobs: AcceptedJob[] = [];
     const rejected: RefusedFile[] = [];
-    for (const file of files) {
-      try {
-        jobs.push(await this.accept(file));
-      } catch (error) {
-        if (!(error instanceof ServiceError)) throw error;
-        rejected.push({
-          fileName: file.originalname,
-          error: error.code,
-          message: error.message,
-          httpStatus: error.httpStatus,
-        });
+    const settled = await Promise.allSettled(files.map((file) => this.accept(file)));
+    for (const [i, result] of settled.entries()) {
+      if (result.status === 'fulfilled') {
+        jobs.push(result.value);
+        continue;
       }
+      const error: unknown = result.reason;
+      if (!(error instanceof ServiceError)) throw error;
+      rejected.push({
+        fileName: files[i].originalname,
+        error: error.code,
+        message: error.message,
+        httpStatus: error.httpStatus,
+      });
     }
     return { jobs, rejected };
   }

@@ -51,6 +51,13 @@ export const WorkerReportSchema = z.discriminatedUnion('kind', [
 ]);
 export type WorkerReport = z.infer<typeof WorkerReportSchema>;
 
+/** One response-queue message: a worker's reports in the order it made them (one message per batch of jobs). */
+export const WorkerReportsSchema = z.object({ v: z.literal(1), reports: z.array(WorkerReportSchema).min(1) });
+export type WorkerReports = z.infer<typeof WorkerReportsSchema>;
+
+/** Most reports in one message; a batch of 10 jobs with their top-5 stays far below the 256 KiB limit. */
+export const MAX_REPORTS_PER_MESSAGE = 50;
+
 /** A message body that is not valid JSON of the expected shape. */
 export class MalformedMessageError extends Error {}
 

@@ -8,7 +8,7 @@ import {
   JobRequestSchema,
   MalformedMessageError,
   WorkerReport,
-  WorkerReportSchema,
+  WorkerReportsSchema,
 } from './messages';
 import { DEAD_LETTER_QUEUE, RESPONSE_QUEUE } from './queue-tokens';
 import { PollLoop, startPollLoop } from './poll-loop';
@@ -123,8 +123,8 @@ export class WorkerReportsConsumer implements OnApplicationBootstrap, OnApplicat
   }
 
   private async onReport(message: QueueMessage): Promise<void> {
-    const report = decodeMessage(WorkerReportSchema, message.body);
-    for (const [streamId, command] of eventsOfReport(report)) {
+    const { reports } = decodeMessage(WorkerReportsSchema, message.body);
+    for (const [streamId, command] of reports.flatMap(eventsOfReport)) {
       try {
         await this.host.dispatch(streamId, command);
       } catch (error) {

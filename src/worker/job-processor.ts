@@ -11,7 +11,7 @@ import {
 import { Clock, TimerHandle } from '../ports/clock.port';
 import { ObjectStore } from '../ports/object-store.port';
 import { Queue, QueueMessage } from '../ports/queue.port';
-import { WorkerReporter } from './worker-reporter';
+import { ReportBody, WorkerReporter } from './worker-reporter';
 
 /** How often a job in hand gets its visibility extended, and by how much. */
 export const VISIBILITY_HEARTBEAT_MS = 10_000;
@@ -80,44 +80,43 @@ export class JobProcessor {
     );
     const inferenceMs = (performance.now() - began) / Math.max(1, readable.length);
 
-    const done: string[] = [];
-    const reports: Parameters<WorkerReporter['send']> = [];
-    for (const [i, job] of jobs.entries()) {
-      const { jobId } = job.request;
-      const input = inputs[i];
-      if (input.status === 'rejected') {
-        const missing = input.reason instanceof ObjectNotFoundError;
-        reports.push({
-          kind: missing ? 'jobRejected' : 'jobFailed',
+    const finished = await Promise.all(
+      jobs.map(async (job, i): Promise<{ report: ReportBody; done: boolean }> => {
+        const { jobId } = job.request;
+        const input = inputs[i];
+        if (input.status === 'rejected') {
+          // A missing input will never appear; any other read error may pass, so the job is left to come back.
+          const missing = input.reason instanceof ObjectNotFoundError;
+          const reason = `input: ${(input.reason as Error).message}`;
+          return { report: { kind: missing ? 'jobRejected' : 'jobFailed', jobId, reason }, done: missing };
+        }
+        const outcome = outcomes[readable.indexOf(job)];
+        if (!outcome.ok)
+          return { report: { kind: 'jobRejected', jobId, reason: outcome.error.message }, done: true };
+        const [best] = outcome.predictions;
+        const outputKey = objectKeys.output(jobId);
+        const result = {
           jobId,
-          reason: `input: ${(input.reason as Error).message}`,
+          label: best.label,
+          top5: outcome.predictions,
+          classifiedAt: this.clock.now(),
+        };
+        await this.objects.put(outputKey, Buffer.from(JSON.stringify(result)), {
+          contentType: 'application/json',
         });
-        if (missing) done.push(job.message.receiptHandle);
-        continue;
-      }
-      const outcome = outcomes[readable.indexOf(job)];
-      if (!outcome.ok) {
-        reports.push({ kind: 'jobRejected', jobId, reason: outcome.error.message });
-        done.push(job.message.receiptHandle);
-        continue;
-      }
-      const [best] = outcome.predictions;
-      const outputKey = objectKeys.output(jobId);
-      const result = { jobId, label: best.label, top5: outcome.predictions, classifiedAt: this.clock.now() };
-      await this.objects.put(outputKey, Buffer.from(JSON.stringify(result)), {
-        contentType: 'application/json',
-      });
-      reports.push({
-        kind: 'jobClassified',
-        jobId,
-        label: best.label,
-        top5: outcome.predictions,
-        outputKey,
-        inferenceMs,
-      });
-      done.push(job.message.receiptHandle);
-    }
-    await this.reporter.send(...reports);
+        const report = {
+          kind: 'jobClassified' as const,
+          jobId,
+          label: best.label,
+          top5: outcome.predictions,
+          outputKey,
+          inferenceMs,
+        };
+        return { report, done: true };
+      }),
+    );
+    await this.reporter.send(...finished.map((f) => f.report));
+    const done = jobs.filter((_, i) => finished[i].done).map((job) => job.message.receiptHandle);
     for (let i = 0; i < done.length; i += 10) await this.requests.deleteBatch(done.slice(i, i + 10));
   }
 

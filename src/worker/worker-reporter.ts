@@ -1,8 +1,9 @@
 import { Queue } from '../ports/queue.port';
 import { Clock } from '../ports/clock.port';
-import { WorkerReport } from '../pipeline/messages';
+import { MAX_REPORTS_PER_MESSAGE, WorkerReport, WorkerReports } from '../pipeline/messages';
 
-type ReportBody = WorkerReport extends infer R
+/** A report as the worker writes it; the reporter adds the worker id, sequence number and time. */
+export type ReportBody = WorkerReport extends infer R
   ? R extends WorkerReport
     ? Omit<R, 'v' | 'workerId' | 'seq' | 'at'>
     : never
@@ -18,11 +19,15 @@ export class WorkerReporter {
     private readonly clock: Clock,
   ) {}
 
-  /** Sends the reports in order, in batches of at most 10. */
+  /** Sends the reports, in order, in as few messages as the size limit allows. */
   async send(...bodies: ReportBody[]): Promise<void> {
-    const messages = bodies.map((body) =>
-      JSON.stringify({ v: 1, workerId: this.workerId, seq: ++this.seq, at: this.clock.now(), ...body }),
+    const reports = bodies.map(
+      (body) =>
+        ({ v: 1, workerId: this.workerId, seq: ++this.seq, at: this.clock.now(), ...body }) as WorkerReport,
     );
-    for (let i = 0; i < messages.length; i += 10) await this.responses.sendBatch(messages.slice(i, i + 10));
+    for (let i = 0; i < reports.length; i += MAX_REPORTS_PER_MESSAGE) {
+      const message: WorkerReports = { v: 1, reports: reports.slice(i, i + MAX_REPORTS_PER_MESSAGE) };
+      await this.responses.send(JSON.stringify(message));
+    }
   }
 }

@@ -1,0 +1,164 @@
+import 'reflect-metadata';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { createClassifier } from '../src/classifier/classifier.factory';
+import { findRepoRoot } from '../src/models/model-sources';
+
+/**
+ * End-to-end throughput against raw inference. Uploads the 300 ILSVRC validation images over HTTP
+ * to a control plane with WORKERS worker processes of THREADS ONNX threads each, and times until
+ * every job is reported; then classifies the same images in this process with WORKERS × THREADS
+ * threads. Prints both rates and their ratio; writes bench/results/e2e.json.
+ */
+const ROOT = findRepoRoot(__dirname);
+const IMAGES_DIR = join(ROOT, '..', 'shared', 'datasets', 'ilsvrc2012-val-sample', 'images');
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
+const THREADS = Number(process.env.BENCH_WORKER_THREADS ?? 1);
+const BATCH = Number(process.env.BENCH_WORKER_BATCH ?? 4);
+const FILES_PER_REQUEST = 10;
+const PARALLEL_REQUESTS = 4;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs: number,
+  everyMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** Resolves once `expected` jobs were reported, counting the `job` events of the live stream (no polling). */
+async function countReported(url: string, expected: number): Promise<void> {
+  const res = await fetch(`${url}/api/stream`);
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = '';
+  let count = 0;
+  while (count < expected) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error('the event stream ended early');
+    buffered += value;
+    const events = buffered.split('\n\n');
+    buffered = events.pop()!;
+    count += events.filter((e) => e.includes('"status":"reported"')).length;
+  }
+  await reader.cancel();
+}
+
+async function endToEnd(images: Array<{ name: string; bytes: Buffer }>): Promise<number> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-e2e-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const plane = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
+    cwd: ROOT,
+    stdio: 'ignore',
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      MIN_WORKERS: String(WORKERS),
+      MAX_WORKERS: String(WORKERS),
+      WORKER_THREADS: String(THREADS),
+      WORKER_BATCH_SIZE: String(BATCH),
+    },
+  });
+  try {
+    // Warm: the fleet is up and every worker has its model loaded before the clock starts.
+    await until(
+      `${WORKERS} running workers`,
+      async () => {
+        const { workers } = (await (await fetch(`${url}/api/fleet`)).json()) as {
+          workers: { state: string }[];
+        };
+        return workers.filter((w) => w.state === 'running').length === WORKERS ? true : undefined;
+      },
+      60_000,
+      100,
+    );
+
+    const reported = countReported(url, images.length);
+    const began = performance.now();
+    const batches: Array<typeof images> = [];
+    for (let i = 0; i < images.length; i += FILES_PER_REQUEST)
+      batches.push(images.slice(i, i + FILES_PER_REQUEST));
+    const uploadAll = async () => {
+      while (batches.length > 0) {
+        const form = new FormData();
+        for (const image of batches.shift()!) form.append('files', new Blob([image.bytes]), image.name);
+        const res = await fetch(`${url}/api/jobs`, { method: 'POST', body: form });
+        if (res.status !== 202) throw new Error(`upload answered ${res.status}`);
+      }
+    };
+    await Promise.all(Array.from({ length: PARALLEL_REQUESTS }, uploadAll));
+    await reported;
+    return (performance.now() - began) / 1000;
+  } finally {
+    plane.kill('SIGTERM');
+    await new Promise((resolve) => plane.once('exit', resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function raw(images: Array<{ bytes: Buffer }>): Promise<number> {
+  const classifier = await createClassifier({ repoRoot: ROOT, intraOpNumThreads: WORKERS * THREADS });
+  await classifier.classifyBatch(images.slice(0, 8).map((i) => i.bytes)); // warm-up
+  // This machine's speed wanders from run to run: take the median of three passes.
+  const passes: number[] = [];
+  for (let pass = 0; pass < 3; pass++) {
+    const began = performance.now();
+    const outcomes = await classifier.classifyBatch(images.map((i) => i.bytes));
+    passes.push((performance.now() - began) / 1000);
+    if (outcomes.some((o) => !o.ok)) throw new Error('raw run failed to classify an image');
+  }
+  await classifier.release();
+  return passes.sort((a, b) => a - b)[1];
+}
+
+async function main(): Promise<void> {
+  const images = readdirSync(IMAGES_DIR)
+    .sort()
+    .map((name) => ({ name: basename(name), bytes: readFileSync(join(IMAGES_DIR, name)) }));
+  const e2eSeconds = await endToEnd(images);
+  const rawSeconds = await raw(images);
+  const results = {
+    images: images.length,
+    e2eImgPerS: Number((images.length / e2eSeconds).toFixed(1)),
+    rawImgPerS: Number((images.length / rawSeconds).toFixed(1)),
+    ratio: Number((rawSeconds / e2eSeconds).toFixed(3)),
+  };
+  console.table([
+    {
+      run: `end to end: HTTP → queue → ${WORKERS} workers × ${THREADS} thread(s), batch ${BATCH}`,
+      seconds: e2eSeconds,
+      'img/s': results.e2eImgPerS,
+    },
+    { run: `raw in process: ${WORKERS * THREADS} threads`, seconds: rawSeconds, 'img/s': results.rawImgPerS },
+  ]);
+  console.log(JSON.stringify(results));
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench', 'results', 'e2e.json'), JSON.stringify(results, null, 2) + '\n');
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
