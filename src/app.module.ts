@@ -6,6 +6,7 @@ import { LocalAdaptersModule } from './adapters/local/local-adapters.module';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { EventsModule } from './events/events.module';
+import { ControllerApiController } from './fleet/controller-api.controller';
 import { FleetController } from './fleet/fleet.controller';
 import { FleetModule } from './fleet/fleet.module';
 import { JobsController } from './jobs/jobs.controller';
@@ -40,7 +41,14 @@ export class AppModule {
           }),
         }),
       ],
-      controllers: [UploadController, JobsController, FleetController, StreamController, PageController],
+      controllers: [
+        UploadController,
+        JobsController,
+        FleetController,
+        ControllerApiController,
+        StreamController,
+        PageController,
+      ],
       providers: [{ provide: APP_FILTER, useClass: ServiceErrorFilter }],
     };
   }

@@ -1,15 +1,22 @@
 import { controllerMachine, ControllerInput } from './controller.machine';
 import { start } from './fold';
-import { decideScaling, ScalingInputs, ScalingSettings } from './scaling-policy';
+import { AWS_SCALING, decideScaling, ScalingInputs, ScalingSettings } from './scaling-policy';
 import { given } from './testing/given';
 
-const settings: ScalingSettings = { minWorkers: 1, maxWorkers: 4, targetBacklogPerWorker: 10 };
+const settings: ScalingSettings = {
+  ...AWS_SCALING,
+  maxWorkers: 4,
+  acceptableLatencyMs: 10_000,
+  expectedBootMs: 2_000,
+  scaleInStabilisationMs: 0,
+};
 const started: ControllerInput = { settings, cooldownMs: 20_000, at: 0 };
-const observed = (visible: number, running: number, idleWorkerIds: string[] = []): ScalingInputs => ({
+const observed = (visible: number, running: number, idle: string[] = []): ScalingInputs => ({
   visible,
   inFlight: 0,
-  workers: { pending: 0, running, idle: idleWorkerIds.length, terminating: 0 },
-  idleWorkerIds,
+  workers: { pending: 0, running, idle: idle.length, terminating: 0 },
+  idleWorkers: idle.map((id) => ({ id, idleForMs: 60_000 })),
+  pendingWorkers: [],
 });
 const decided = (visible: number, running: number, idle: string[] = [], at = 1000) => ({
   type: 'ScalingDecided',
@@ -39,7 +46,7 @@ describe('controller machine', () => {
     expect(then.snapshot.value).toBe('scalingOut');
     expect(then.snapshot.context.lastDecision).toEqual(scaleOut.decision);
     expect(then.effects).toEqual([
-      { type: 'launchWorkers', params: { count: 2, reason: scaleOut.decision.reason } },
+      { type: 'launchWorkers', params: { count: 3, reason: scaleOut.decision.reason } },
     ]);
   });
 

@@ -23,7 +23,15 @@ export type JobEvent =
   | { type: 'JobAttemptFailed'; workerId: string; reason: string; at: number }
   | { type: 'JobDeadLettered'; reason: string; at: number }
   | { type: 'JobRejected'; reason: string; at: number }
-  | { type: 'JobClassified'; workerId: string; label: string; top5: Prediction[]; at: number }
+  | {
+      type: 'JobClassified';
+      workerId: string;
+      label: string;
+      top5: Prediction[];
+      /** The worker's time for this image (its batch's time ÷ batch size), when it reported one. */
+      serviceMs?: number;
+      at: number;
+    }
   | { type: 'JobReported'; at: number };
 
 export interface JobContext {
@@ -35,6 +43,8 @@ export interface JobContext {
   attempts: number;
   messageId?: string;
   workerId?: string;
+  /** When the latest attempt started. */
+  startedAt?: number;
   label?: string;
   top5?: Prediction[];
   error?: string;
@@ -79,8 +89,8 @@ export const jobMachine = setup({
     reportResult: (_, _params: ReportResultParams) => {},
     reportFailure: (_, _params: ReportFailureParams) => {},
     recordAttempt: assign(({ context, event }) => {
-      const { attempt, workerId } = event as Extract<JobEvent, { type: 'JobAttemptStarted' }>;
-      return { attempts: Math.max(context.attempts, attempt), workerId };
+      const { attempt, workerId, at } = event as Extract<JobEvent, { type: 'JobAttemptStarted' }>;
+      return { attempts: Math.max(context.attempts, attempt), workerId, startedAt: at };
     }),
     recordResult: assign(({ event }) => {
       const { workerId, label, top5, at } = event as Extract<JobEvent, { type: 'JobClassified' }>;

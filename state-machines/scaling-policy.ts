@@ -1,96 +1,186 @@
+/** Workers by state. */
+export interface WorkerCounts {
+  pending: number;
+  running: number;
+  idle: number;
+  terminating: number;
+}
+
 /** What the controller observed, gathered before the policy runs. */
 export interface ScalingInputs {
-  /** Messages waiting in the request queue. */
+  /** Messages waiting in the request queue (delayed ones included). */
   visible: number;
   /** Messages received by a worker and not yet deleted. */
   inFlight: number;
-  /** Workers by state. Pending workers count as capacity on the way. */
-  workers: { pending: number; running: number; idle: number; terminating: number };
-  /** Ids of idle workers, longest idle first: the only candidates for scale-in. */
-  idleWorkerIds: string[];
+  workers: WorkerCounts;
+  /** Idle workers, longest idle first: the only candidates for scale-in. */
+  idleWorkers: Array<{ id: string; idleForMs: number }>;
+  /** Workers launched and not yet running, with their age: capacity on the way. */
+  pendingWorkers: Array<{ id: string; ageMs: number }>;
+  /** Measured time one worker spends per image (moving average); undefined until measured. */
+  serviceTimeMs?: number;
 }
 
-/** The policy's numbers. */
+/** The policy's numbers. Defaults differ per backend: see `LOCAL_SCALING` and `AWS_SCALING`. */
 export interface ScalingSettings {
-  /** Always-on workers (default 1). */
+  /** Always-on workers. */
   minWorkers: number;
-  /** Never more than this many workers (default: the number of cores locally). */
+  /** Never more than this many workers. */
   maxWorkers: number;
-  /** Backlog one worker is expected to carry (default 10 messages). */
-  targetBacklogPerWorker: number;
+  /** How long a job may wait before the fleet should have grown to serve it. */
+  acceptableLatencyMs: number;
+  /** How long a launched worker takes to become useful. */
+  expectedBootMs: number;
+  /** Service time per image assumed until one is measured. */
+  defaultServiceTimeMs: number;
+  /** A worker must have been idle this long before it may be stopped. */
+  scaleInStabilisationMs: number;
+  /** Most workers stopped in one decision. */
+  maxScaleInPerStep: number;
 }
+
+/** Embedded default: processes boot in about a second and classify an image in tens of ms. */
+export const LOCAL_SCALING: Omit<ScalingSettings, 'maxWorkers'> = {
+  minWorkers: 1,
+  acceptableLatencyMs: 2_000,
+  expectedBootMs: 1_500,
+  defaultServiceTimeMs: 30,
+  scaleInStabilisationMs: 5_000,
+  maxScaleInPerStep: 1,
+};
+
+/** AWS: instances boot in about 40 s; the original's small VMs took about 1 s per image. */
+export const AWS_SCALING: ScalingSettings = {
+  minWorkers: 1,
+  maxWorkers: 19,
+  acceptableLatencyMs: 50_000,
+  expectedBootMs: 40_000,
+  defaultServiceTimeMs: 1_000,
+  scaleInStabilisationMs: 60_000,
+  maxScaleInPerStep: 2,
+};
 
 export type ScalingAction = 'scaleOut' | 'scaleIn' | 'hold';
 
 /** A decision with everything it was made from, so the log explains itself. */
 export interface ScalingDecision {
   action: ScalingAction;
-  /** Workers the policy wants, after clamping to [min, max]. */
+  /** Workers wanted after this decision: capacity + launch − terminate. */
   desired: number;
   /** Workers counted as capacity: pending + running + idle (terminating ones are leaving). */
   capacity: number;
   /** How many to launch (scaleOut), else 0. */
   launch: number;
-  /** Which idle workers to terminate (scaleIn), else empty. */
+  /** Which idle workers to stop (scaleIn), else empty. */
   terminate: string[];
   reason: string;
   inputs: ScalingInputs;
   settings: ScalingSettings;
+  /** The numbers the policy derived: service time used, target backlog per worker, work left. */
+  derived: Record<string, number>;
   policy: string;
 }
 
-export const DEFAULT_SCALING_SETTINGS: ScalingSettings = {
-  minWorkers: 1,
-  maxWorkers: 2,
-  targetBacklogPerWorker: 10,
-};
+/** A scaling policy: pure, from observation and settings to a decision. */
+export type ScalingPolicy = (inputs: ScalingInputs, settings: ScalingSettings) => ScalingDecision;
 
 const clamp = (n: number, min: number, max: number) => Math.min(max, Math.max(min, n));
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /**
- * Policy v1: desired = clamp(ceil(backlog / targetBacklogPerWorker), min, max), with
- * backlog = visible + in flight and pending workers counted as capacity. Scale-in only
- * ever picks idle workers. Pure.
+ * Backlog per worker, with boot time and latency in view (policy v2). Pure.
+ *
+ * - Target backlog per worker = acceptable latency ÷ service time.
+ * - Scale out at once when running and pending workers cannot drain the backlog within the
+ *   acceptable latency: launch enough that they can, counting each new worker only from the
+ *   moment it will have booted, and pending workers from the moment theirs ends. A worker that
+ *   would arrive after the backlog is drained is not launched.
+ * - Scale in only idle workers that have been idle for the stabilisation window, a bounded
+ *   number per step, never below what the backlog needs or the minimum.
  */
-export function decideScaling(inputs: ScalingInputs, settings: ScalingSettings): ScalingDecision {
-  const { minWorkers, maxWorkers, targetBacklogPerWorker } = settings;
+export const decideScaling: ScalingPolicy = (inputs, settings) => {
+  const { minWorkers, maxWorkers, acceptableLatencyMs: latency, expectedBootMs: boot } = settings;
+  const serviceMs = inputs.serviceTimeMs ?? settings.defaultServiceTimeMs;
+  const target = Math.max(1, Math.floor(latency / serviceMs));
   const backlog = inputs.visible + inputs.inFlight;
   const { pending, running, idle } = inputs.workers;
-  const capacity = pending + running + idle;
-  const wanted = Math.ceil(backlog / targetBacklogPerWorker);
-  const desired = clamp(wanted, minWorkers, maxWorkers);
-  const base = { desired, capacity, inputs, settings, policy: 'backlog-v1' };
-  const need = `backlog ${backlog} (${inputs.visible} waiting, ${inputs.inFlight} in flight) at ${targetBacklogPerWorker} per worker wants ${wanted}, clamped to ${desired} in [${minWorkers}, ${maxWorkers}]`;
+  const active = running + idle;
+  const capacity = active + pending;
+  const workMs = backlog * serviceMs;
+  const readyIn = (ageMs: number) => Math.max(0, boot - ageMs);
+  // Work the fleet we have does before a worker launched now has booted, and within the latency.
+  const doneByArrival =
+    active * boot + inputs.pendingWorkers.reduce((sum, w) => sum + (boot - readyIn(w.ageMs)), 0);
+  const doneWithinLatency =
+    active * latency +
+    inputs.pendingWorkers.reduce((sum, w) => sum + Math.max(0, latency - readyIn(w.ageMs)), 0);
+  const leftAtArrival = workMs - doneByArrival;
+  const leftAtLatency = workMs - doneWithinLatency;
+  const derived = {
+    serviceTimeMs: serviceMs,
+    targetBacklogPerWorker: target,
+    backlog,
+    workMs,
+    leftAtArrival,
+    leftAtLatency,
+  };
+  const base = { capacity, inputs, settings, derived, policy: 'backlog-latency-v2' };
   const have = `${running} running + ${idle} idle + ${pending} pending = ${capacity}`;
+  const hold = (why: string): ScalingDecision => ({
+    ...base,
+    action: 'hold',
+    desired: capacity,
+    launch: 0,
+    terminate: [],
+    reason: `${have}; ${why}`,
+  });
+  const out = (launch: number, why: string): ScalingDecision => ({
+    ...base,
+    action: 'scaleOut',
+    desired: capacity + launch,
+    launch,
+    terminate: [],
+    reason: `${have}; ${why}: launch ${launch}`,
+  });
 
-  if (desired > capacity) {
-    const launch = desired - capacity;
-    return {
-      ...base,
-      action: 'scaleOut',
-      launch,
-      terminate: [],
-      reason: `${need}; ${have}: launch ${launch}`,
-    };
-  }
-  if (desired < capacity) {
-    const terminate = inputs.idleWorkerIds.slice(0, capacity - desired);
-    if (terminate.length > 0) {
-      return {
-        ...base,
-        action: 'scaleIn',
-        launch: 0,
-        terminate,
-        reason: `${need}; ${have}: stop ${terminate.length} idle`,
-      };
+  if (capacity < minWorkers) return out(minWorkers - capacity, `below the minimum of ${minWorkers}`);
+
+  if (backlog > 0 && leftAtLatency > 0) {
+    if (capacity >= maxWorkers)
+      return hold(
+        `backlog ${backlog} (${seconds(workMs)} of work) needs more, but the fleet is at the maximum of ${maxWorkers}`,
+      );
+    if (leftAtArrival <= 0) {
+      return hold(
+        `backlog ${backlog} (${seconds(workMs)} of work) drains before a new worker could boot (${seconds(boot)})`,
+      );
     }
+    const wanted =
+      latency > boot ? Math.ceil(leftAtLatency / (latency - boot)) : Math.ceil(backlog / target) - capacity;
+    const launch = clamp(wanted, 1, maxWorkers - capacity);
+    return out(
+      launch,
+      `backlog ${backlog} at ${Math.round(serviceMs)} ms each is ${seconds(workMs)} of work; ${seconds(leftAtLatency)} would be left after the acceptable ${seconds(latency)}`,
+    );
+  }
+
+  const needed = clamp(Math.ceil(backlog / target), minWorkers, maxWorkers);
+  const settled = inputs.idleWorkers.filter((w) => w.idleForMs >= settings.scaleInStabilisationMs);
+  const surplus = Math.min(capacity - needed, settings.maxScaleInPerStep, settled.length);
+  if (surplus > 0) {
+    const terminate = settled.slice(0, surplus).map((w) => w.id);
     return {
       ...base,
-      action: 'hold',
+      action: 'scaleIn',
+      desired: capacity - terminate.length,
       launch: 0,
-      terminate: [],
-      reason: `${need}; ${have}: surplus, but none idle`,
+      terminate,
+      reason: `${have}; backlog ${backlog} needs ${needed}: stop ${terminate.length} idle for over ${seconds(settings.scaleInStabilisationMs)}`,
     };
   }
-  return { ...base, action: 'hold', launch: 0, terminate: [], reason: `${need}; ${have}: fleet fits` };
-}
+  if (capacity > needed)
+    return hold(
+      `backlog ${backlog} needs ${needed}; no worker idle for ${seconds(settings.scaleInStabilisationMs)} yet`,
+    );
+  return hold(`backlog ${backlog} (${seconds(workMs)} of work) drains within ${seconds(latency)}`);
+};

@@ -32,6 +32,8 @@ export interface WorkerContext {
   /** Jobs the worker has taken and not finished, oldest first (a worker takes jobs in batches). */
   jobsInHand: string[];
   jobsDone: number;
+  /** When the worker last became idle. */
+  idleSince?: number;
   /** Sequence number of the last report taken from the worker (0 before any). */
   lastSeq: number;
   launchedAt: number;
@@ -174,7 +176,11 @@ export const workerMachine = setup({
           },
           { guard: and(['isFresh', 'holdsThatJob']), actions: ['seen', armLiveness, 'finishJob'] },
         ],
-        WorkerIdleTimeoutElapsed: { guard: 'holdsNoJob', target: 'idle' },
+        WorkerIdleTimeoutElapsed: {
+          guard: 'holdsNoJob',
+          target: 'idle',
+          actions: assign({ idleSince: ({ event }) => event.at }),
+        },
         WorkerTerminationRequested: {
           guard: 'holdsNoJob',
           target: 'terminating',

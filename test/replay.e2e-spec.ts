@@ -2,7 +2,7 @@ import { Test, TestingModule } from '@nestjs/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decideScaling } from '../state-machines/scaling-policy';
+import { AWS_SCALING, decideScaling } from '../state-machines/scaling-policy';
 import { ActorHost } from '../src/actors/actor-host.service';
 import { CONTROLLER, JOB, WORKER } from '../src/actors/actor-kinds';
 import { ActorsModule } from '../src/actors/actors.module';
@@ -20,7 +20,12 @@ import { seededRandom } from './support/seeded-random';
 
 const JOBS = 50;
 const WORKERS = 5;
-const settings = { minWorkers: 1, maxWorkers: WORKERS, targetBacklogPerWorker: 10 };
+const settings = {
+  ...AWS_SCALING,
+  maxWorkers: WORKERS + 1,
+  expectedBootMs: 1_000,
+  acceptableLatencyMs: 5_000,
+};
 
 async function boot(dataDir: string, clock: ManualClock, effects: EffectCall[]): Promise<TestingModule> {
   const moduleRef = await Test.createTestingModule({
@@ -59,8 +64,9 @@ async function runScript(host: ActorHost, clock: ManualClock): Promise<void> {
   const observed = {
     visible: JOBS,
     inFlight: 0,
-    workers: { pending: 0, running: 0, idle: 0, terminating: 0 },
-    idleWorkerIds: [],
+    workers: { pending: 0, running: 1, idle: 0, terminating: 0 }, // as if an always-on worker ran
+    idleWorkers: [],
+    pendingWorkers: [],
   };
   await host.dispatch('controller', { type: 'ScalingDecided', decision: decideScaling(observed, settings) });
   await settle();

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { LOCAL_SCALING } from '../../state-machines/scaling-policy';
 
 const positiveInt = () => z.coerce.number().int().positive();
 
@@ -19,8 +20,15 @@ const schema = z
     MAX_ATTEMPTS: positiveInt().max(1000).default(3),
     WORKER_THREADS: positiveInt().default(1),
     WORKER_BATCH_SIZE: positiveInt().max(10).default(4),
-    TARGET_BACKLOG_PER_WORKER: positiveInt().default(10),
     SCALING_PERIOD_MS: positiveInt().default(1000),
+    ACCEPTABLE_LATENCY_MS: positiveInt().default(LOCAL_SCALING.acceptableLatencyMs),
+    EXPECTED_BOOT_MS: positiveInt().default(LOCAL_SCALING.expectedBootMs),
+    SERVICE_TIME_MS: positiveInt().default(LOCAL_SCALING.defaultServiceTimeMs),
+    SCALE_IN_STABILISATION_MS: z.coerce.number().int().min(0).default(LOCAL_SCALING.scaleInStabilisationMs),
+    MAX_SCALE_IN_PER_STEP: positiveInt().default(LOCAL_SCALING.maxScaleInPerStep),
+    COOLDOWN_MS: z.coerce.number().int().min(0).default(5_000),
+    WORKER_IDLE_TIMEOUT_MS: positiveInt().default(2_000),
+    WORKER_HEARTBEAT_TIMEOUT_MS: positiveInt().default(30_000),
   })
   .refine((env) => env.MIN_WORKERS <= env.MAX_WORKERS, {
     message: 'MIN_WORKERS must not exceed MAX_WORKERS',
@@ -55,10 +63,21 @@ export interface AppConfig {
   workerThreads: number;
   /** Jobs a worker takes and classifies together (env WORKER_BATCH_SIZE, 1–10, default 4). */
   workerBatchSize: number;
-  /** Backlog one worker is expected to carry (env TARGET_BACKLOG_PER_WORKER, default 10). */
-  targetBacklogPerWorker: number;
   /** How often the controller looks at the backlog (env SCALING_PERIOD_MS, default 1 000). */
   scalingPeriodMs: number;
+  /** The scaling policy's numbers; see the README's table for each variable and its default. */
+  scaling: {
+    acceptableLatencyMs: number;
+    expectedBootMs: number;
+    defaultServiceTimeMs: number;
+    scaleInStabilisationMs: number;
+    maxScaleInPerStep: number;
+    cooldownMs: number;
+  };
+  /** A worker with no job for this long is idle (env WORKER_IDLE_TIMEOUT_MS, default 2 000). */
+  workerIdleTimeoutMs: number;
+  /** A worker silent for this long is lost (env WORKER_HEARTBEAT_TIMEOUT_MS, default 30 000). */
+  workerHeartbeatTimeoutMs: number;
 }
 
 /** Thrown at start when the environment does not describe a valid configuration. */
@@ -86,8 +105,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxAttempts: e.MAX_ATTEMPTS,
     workerThreads: e.WORKER_THREADS,
     workerBatchSize: e.WORKER_BATCH_SIZE,
-    targetBacklogPerWorker: e.TARGET_BACKLOG_PER_WORKER,
     scalingPeriodMs: e.SCALING_PERIOD_MS,
+    scaling: {
+      acceptableLatencyMs: e.ACCEPTABLE_LATENCY_MS,
+      expectedBootMs: e.EXPECTED_BOOT_MS,
+      defaultServiceTimeMs: e.SERVICE_TIME_MS,
+      scaleInStabilisationMs: e.SCALE_IN_STABILISATION_MS,
+      maxScaleInPerStep: e.MAX_SCALE_IN_PER_STEP,
+      cooldownMs: e.COOLDOWN_MS,
+    },
+    workerIdleTimeoutMs: e.WORKER_IDLE_TIMEOUT_MS,
+    workerHeartbeatTimeoutMs: e.WORKER_HEARTBEAT_TIMEOUT_MS,
   };
 }
 

@@ -75,6 +75,8 @@ export class FleetService implements OnApplicationBootstrap, OnModuleDestroy {
         type: 'WorkerLaunchRequested',
         workerId,
         reason,
+        idleTimeoutMs: this.config.workerIdleTimeoutMs,
+        heartbeatTimeoutMs: this.config.workerHeartbeatTimeoutMs,
       });
       launched.push(workerId);
     }

@@ -43,6 +43,8 @@ export const WorkerReportSchema = z.discriminatedUnion('kind', [
     top5: z.array(PredictionSchema),
     outputKey: z.string(),
     inferenceMs: z.number(),
+    /** The worker's time per image in its batch, from receive to result. */
+    serviceMs: z.number(),
     ...fromWorker,
   }),
   z.object({ kind: z.literal('jobRejected'), jobId: z.string(), reason: z.string(), ...fromWorker }),

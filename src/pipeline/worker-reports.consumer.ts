@@ -44,6 +44,7 @@ export function eventsOfReport(report: WorkerReport): Array<[string, Command]> {
             workerId: report.workerId,
             label: report.label,
             top5: report.top5,
+            serviceMs: report.serviceMs,
             at: report.at,
           },
         ],

@@ -55,6 +55,7 @@ export class JobProcessor {
     }
     if (jobs.length === 0) return;
     this.current = jobs.map((job) => job.request.jobId);
+    const received = performance.now();
     const extender = this.keepHidden(jobs);
     try {
       await this.reporter.send(
@@ -64,14 +65,14 @@ export class JobProcessor {
           attempt: message.receiveCount,
         })),
       );
-      await this.classifyAll(jobs);
+      await this.classifyAll(jobs, received);
     } finally {
       extender.cancel();
       this.current = [];
     }
   }
 
-  private async classifyAll(jobs: InHand[]): Promise<void> {
+  private async classifyAll(jobs: InHand[], received: number): Promise<void> {
     const inputs = await Promise.allSettled(jobs.map(({ request }) => this.objects.get(request.inputKey)));
     const readable = jobs.filter((_, i) => inputs[i].status === 'fulfilled');
     const began = performance.now();
@@ -111,6 +112,7 @@ export class JobProcessor {
           top5: outcome.predictions,
           outputKey,
           inferenceMs,
+          serviceMs: (performance.now() - received) / jobs.length,
         };
         return { report, done: true };
       }),

@@ -1,0 +1,74 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { z } from 'zod';
+import type { ControllerContext } from '../../state-machines/controller.machine';
+import type { ScalingDecision } from '../../state-machines/scaling-policy';
+import { ActorHost } from '../actors/actor-host.service';
+import { isoTime } from '../common/time';
+import { EventStore } from '../ports/event-store.port';
+import { parseRequest } from '../web/invalid-request.error';
+import { ControllerService } from './controller.service';
+import { CONTROLLER_STREAM } from './scaling-loop';
+
+const decisionsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50) });
+
+/** One recorded scaling decision, as the API shows it. */
+export interface DecisionView extends Pick<
+  ScalingDecision,
+  'action' | 'desired' | 'capacity' | 'launch' | 'terminate' | 'reason' | 'inputs' | 'derived' | 'policy'
+> {
+  at: string;
+  position: number;
+}
+
+/** The autoscaler: its state and the decisions it recorded, with their inputs and reasons. */
+@Controller('api/controller')
+export class ControllerApiController {
+  constructor(
+    private readonly host: ActorHost,
+    private readonly store: EventStore,
+    private readonly controller: ControllerService,
+  ) {}
+
+  @Get()
+  status() {
+    const actor = this.host.get(CONTROLLER_STREAM);
+    const context = actor?.snapshot.context as ControllerContext | undefined;
+    return {
+      state: actor?.snapshot.value ?? 'not started',
+      settings: this.controller.loop.settings,
+      cooldownMs: context?.cooldownMs,
+      measuredServiceTimeMs: this.controller.loop.measuredServiceTimeMs,
+      decisions: context?.decisions,
+    };
+  }
+
+  /** The most recent decisions, newest first (`?limit=50`, 1–1000). */
+  @Get('decisions')
+  async decisions(@Query() query: unknown): Promise<{ decisions: DecisionView[] }> {
+    const { limit } = parseRequest(decisionsQuery, query);
+    const events = await this.store.readStream(CONTROLLER_STREAM);
+    const decisions = events
+      .filter((e) => e.type === 'ScalingDecided')
+      .slice(-limit)
+      .reverse()
+      .map((e) => {
+        const { action, desired, capacity, launch, terminate, reason, inputs, derived, policy } = (
+          e.data as unknown as { decision: ScalingDecision }
+        ).decision;
+        return {
+          at: isoTime(e.data.at as number),
+          position: e.position,
+          action,
+          desired,
+          capacity,
+          launch,
+          terminate,
+          reason,
+          inputs,
+          derived,
+          policy,
+        };
+      });
+    return { decisions };
+  }
+}

@@ -1,0 +1,124 @@
+import type { ControllerContext } from '../../state-machines/controller.machine';
+import type { JobContext } from '../../state-machines/job.machine';
+import {
+  ScalingDecision,
+  ScalingInputs,
+  ScalingPolicy,
+  ScalingSettings,
+} from '../../state-machines/scaling-policy';
+import type { WorkerContext } from '../../state-machines/worker.machine';
+import { ActorHost } from '../actors/actor-host.service';
+import { CONTROLLER, JOB, WORKER } from '../actors/actor-kinds';
+import { Clock } from '../ports/clock.port';
+
+export const CONTROLLER_STREAM = CONTROLLER.streamId('');
+
+/** Backlog as the request queue reports it. */
+export interface BacklogCounts {
+  visible: number;
+  inFlight: number;
+}
+
+/** Weight of the newest sample in the service-time moving average. */
+const SERVICE_TIME_ALPHA = 0.2;
+
+/**
+ * One autoscaler, independent of Nest, so that the service and the scaling simulator run the
+ * same code: each `tick()` gathers the backlog and the fleet (from the machines), asks the pure
+ * policy for a decision and offers it to the controller machine. Holds are recorded only when
+ * they change the picture (action, desired or capacity), so a quiet service does not fill the log.
+ * The service time per image is a moving average kept from the `JobClassified` events.
+ */
+export class ScalingLoop {
+  private serviceTimeMs?: number;
+
+  constructor(
+    private readonly host: ActorHost,
+    private readonly clock: Clock,
+    private readonly backlog: () => Promise<BacklogCounts>,
+    private readonly policy: ScalingPolicy,
+    readonly settings: ScalingSettings,
+  ) {
+    host.changes$.subscribe(({ actor, event }) => {
+      if (actor.kind !== JOB || event.type !== 'JobClassified') return;
+      const { serviceMs } = event.data as { serviceMs?: number };
+      const sample = serviceMs ?? serviceTimeOf(actor.snapshot.context as JobContext);
+      if (sample === undefined || !(sample > 0)) return;
+      this.serviceTimeMs =
+        this.serviceTimeMs === undefined
+          ? sample
+          : this.serviceTimeMs + SERVICE_TIME_ALPHA * (sample - this.serviceTimeMs);
+    });
+  }
+
+  /** The moving average of the service time per image, if any job was classified yet. */
+  get measuredServiceTimeMs(): number | undefined {
+    return this.serviceTimeMs;
+  }
+
+  /** Creates the controller, or records new settings if they changed since the log was written. */
+  async configure(cooldownMs: number): Promise<void> {
+    const controller = this.host.get(CONTROLLER_STREAM);
+    if (!controller) {
+      await this.host.dispatch(CONTROLLER_STREAM, {
+        type: 'ControllerStarted',
+        settings: this.settings,
+        cooldownMs,
+      });
+      return;
+    }
+    const context = controller.snapshot.context as ControllerContext;
+    if (
+      JSON.stringify(context.settings) !== JSON.stringify(this.settings) ||
+      context.cooldownMs !== cooldownMs
+    ) {
+      await this.host.dispatch(CONTROLLER_STREAM, {
+        type: 'ControllerConfigured',
+        settings: this.settings,
+        cooldownMs,
+      });
+    }
+  }
+
+  /** One look at the backlog and the fleet; returns the decision if one was recorded. */
+  async tick(): Promise<ScalingDecision | undefined> {
+    const controller = this.host.get(CONTROLLER_STREAM);
+    if (!controller || ['scalingOut', 'scalingIn'].includes(controller.snapshot.value as string))
+      return undefined;
+    const decision = this.policy(await this.observe(), this.settings);
+    const last = (controller.snapshot.context as ControllerContext).lastDecision;
+    const unchanged =
+      last?.action === decision.action &&
+      last.desired === decision.desired &&
+      last.capacity === decision.capacity;
+    if (decision.action === 'hold' && unchanged) return undefined;
+    const result = await this.host.dispatch(CONTROLLER_STREAM, { type: 'ScalingDecided', decision });
+    return result.accepted ? decision : undefined;
+  }
+
+  /** The policy's inputs: the queue's counts and the fleet as the worker machines know it. */
+  async observe(): Promise<ScalingInputs> {
+    const { visible, inFlight } = await this.backlog();
+    const now = this.clock.now();
+    const workers = { pending: 0, running: 0, idle: 0, terminating: 0 };
+    const idleWorkers: ScalingInputs['idleWorkers'] = [];
+    const pendingWorkers: ScalingInputs['pendingWorkers'] = [];
+    for (const worker of this.host.list(WORKER)) {
+      const state = worker.snapshot.value as string;
+      const context = worker.snapshot.context as WorkerContext;
+      if (!(state in workers)) continue;
+      workers[state as keyof typeof workers]++;
+      if (state === 'idle') idleWorkers.push({ id: worker.id, idleForMs: now - (context.idleSince ?? now) });
+      if (state === 'pending') pendingWorkers.push({ id: worker.id, ageMs: now - context.launchedAt });
+    }
+    idleWorkers.sort((a, b) => b.idleForMs - a.idleForMs);
+    return { visible, inFlight, workers, idleWorkers, pendingWorkers, serviceTimeMs: this.serviceTimeMs };
+  }
+}
+
+/** A job's own time in a worker, when nothing better was reported. */
+function serviceTimeOf(context: JobContext): number | undefined {
+  return context.classifiedAt !== undefined && context.startedAt !== undefined
+    ? context.classifiedAt - context.startedAt
+    : undefined;
+}
