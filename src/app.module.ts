@@ -7,6 +7,7 @@ import { APP_CONFIG, AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { EventsModule } from './events/events.module';
 import { ControllerApiController } from './fleet/controller-api.controller';
+import { HealthController } from './health/health.controller';
 import { FleetController } from './fleet/fleet.controller';
 import { FleetModule } from './fleet/fleet.module';
 import { JobsController } from './jobs/jobs.controller';
@@ -46,6 +47,7 @@ export class AppModule {
         JobsController,
         FleetController,
         ControllerApiController,
+        HealthController,
         StreamController,
         PageController,
       ],

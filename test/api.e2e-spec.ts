@@ -82,6 +82,12 @@ describe('REST API over the read models, with a real worker', () => {
     await request(app.getHttpServer()).get('/api/fleet?all=maybe').expect(400);
   });
 
+  it('GET /health is ready: stores answer and a worker has the model loaded', async () => {
+    const res = await request(app.getHttpServer()).get('/health').expect(200);
+    expect(res.body.status).toBe('ok');
+    expect(res.body.checks.modelLoaded).toEqual({ ok: true, detail: '1 worker(s) with the model loaded' });
+  });
+
   it('GET /api/fleet lists the worker with its state and the jobs it did', async () => {
     const res = await request(app.getHttpServer()).get('/api/fleet').expect(200);
     expect(res.body.workers).toEqual([

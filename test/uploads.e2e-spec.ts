@@ -38,6 +38,18 @@ describe('uploads are validated at the door', () => {
 
   const post = () => request(app.getHttpServer()).post('/api/jobs');
 
+  it('is alive but not ready while no worker has loaded the model (503, naming the check)', async () => {
+    await request(app.getHttpServer()).get('/health/live').expect(200, { status: 'ok' });
+    const res = await request(app.getHttpServer()).get('/health').expect(503);
+    expect(res.body.status).toBe('unavailable');
+    expect(res.body.checks).toMatchObject({
+      eventStore: { ok: true },
+      requestQueue: { ok: true },
+      objectStore: { ok: true },
+      modelLoaded: { ok: false, detail: 'no worker has loaded the model yet' },
+    });
+  });
+
   it('accepts an image with 202 and the job id, and stores its bytes', async () => {
     const res = await post().attach('files', jpeg, 'cat.jpg').expect(202);
     expect(res.body).toEqual({ jobs: [{ id: expect.any(String), fileName: 'cat.jpg' }], rejected: [] });
