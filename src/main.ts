@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
+import { createLogger } from './common/logging';
 import { loadConfig } from './config/app-config';
 
 /**
@@ -10,7 +11,7 @@ import { loadConfig } from './config/app-config';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const app = await NestFactory.create(AppModule.forRoot(config));
+  const app = await NestFactory.create(AppModule.forRoot(config), { logger: createLogger() });
   await app.listen(config.port);
   const logger = new Logger('main');
   logger.log(`Control plane listening on http://localhost:${config.port} (data in ${config.dataDir})`);

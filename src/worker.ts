@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { createLogger } from './common/logging';
 import { loadWorkerConfig } from './worker/worker-config';
 import { WorkerLoop } from './worker/worker-loop.service';
 import { WorkerModule } from './worker/worker.module';
@@ -12,7 +13,9 @@ import { WorkerModule } from './worker/worker.module';
  */
 async function main(): Promise<void> {
   const config = loadWorkerConfig();
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { bufferLogs: false });
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
+    logger: createLogger(),
+  });
   const loop = app.get(WorkerLoop);
   await loop.start();
 
@@ -20,7 +23,7 @@ async function main(): Promise<void> {
   const stop = async (why: string) => {
     if (stopping) return;
     stopping = true;
-    new Logger('worker').log(JSON.stringify({ msg: 'stopping', workerId: config.workerId, why }));
+    new Logger('worker').log({ msg: 'stopping', workerId: config.workerId, why });
     await loop.drain();
     await app.close();
     process.exit(0);

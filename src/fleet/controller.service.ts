@@ -50,9 +50,7 @@ export class ControllerService implements OnApplicationBootstrap, OnModuleDestro
     const decision = await this.loop.tick();
     if (decision && decision.action !== 'hold') {
       const { action, desired, capacity, launch, terminate, reason } = decision;
-      this.logger.log(
-        JSON.stringify({ msg: 'scaling', action, desired, capacity, launch, terminate, reason }),
-      );
+      this.logger.log({ msg: 'scaling', action, desired, capacity, launch, terminate, reason });
     }
     return decision;
   }

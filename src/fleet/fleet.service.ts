@@ -107,7 +107,7 @@ export class FleetService implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       const { instanceId } = await this.compute.launch({ workerId, env: this.workerEnv() });
       this.instances.set(workerId, instanceId);
-      this.logger.log(JSON.stringify({ msg: 'worker launched', workerId, instanceId }));
+      this.logger.log({ msg: 'worker launched', workerId, instanceId });
     } catch (error) {
       this.logger.error(`Launch of ${workerId} failed: ${(error as Error).message}`);
       await this.host.dispatch(WORKER.streamId(workerId), {

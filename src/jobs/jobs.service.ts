@@ -164,11 +164,11 @@ export class JobsService implements OnApplicationBootstrap {
   private async reportResult({ jobId, label, top5 }: ReportResultParams): Promise<void> {
     this.outcomes.publish({ jobId, status: 'reported', label, top5 });
     await this.host.dispatch(JOB.streamId(jobId), { type: 'JobReported' });
-    this.logger.log(JSON.stringify({ msg: 'job reported', jobId, label }));
+    this.logger.log({ msg: 'job reported', jobId, label });
   }
 
   private reportFailure({ jobId, status, reason }: ReportFailureParams): void {
     this.outcomes.publish({ jobId, status, reason });
-    this.logger.warn(JSON.stringify({ msg: `job ${status}`, jobId, reason }));
+    this.logger.warn({ msg: `job ${status}`, jobId, reason });
   }
 }

@@ -118,6 +118,12 @@ export class JobProcessor {
       }),
     );
     await this.reporter.send(...finished.map((f) => f.report));
+    this.logger.log({
+      msg: 'batch done',
+      workerId: this.reporter.workerId,
+      jobIds: jobs.map((job) => job.request.jobId),
+      outcomes: finished.map((f) => f.report.kind),
+    });
     const done = jobs.filter((_, i) => finished[i].done).map((job) => job.message.receiptHandle);
     for (let i = 0; i < done.length; i += 10) await this.requests.deleteBatch(done.slice(i, i + 10));
   }

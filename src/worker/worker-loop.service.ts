@@ -48,23 +48,19 @@ export class WorkerLoop {
       handle: (messages) => this.processor.process(messages),
       logger: this.logger,
     });
-    this.logger.log(
-      JSON.stringify({
-        msg: 'worker started',
-        workerId: this.config.workerId,
-        model: this.classifier.manifest.id,
-      }),
-    );
+    this.logger.log({
+      msg: 'worker started',
+      workerId: this.config.workerId,
+      model: this.classifier.manifest.id,
+    });
   }
 
   async drain(): Promise<void> {
-    this.logger.log(
-      JSON.stringify({
-        msg: 'worker draining',
-        workerId: this.config.workerId,
-        inHand: this.processor.current,
-      }),
-    );
+    this.logger.log({
+      msg: 'worker draining',
+      workerId: this.config.workerId,
+      jobIds: this.processor.current,
+    });
     await this.loop?.stop();
     this.heartbeat?.cancel();
     await this.reporter.send({ kind: 'workerStopping' }).catch(() => undefined);

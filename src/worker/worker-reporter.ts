@@ -15,7 +15,7 @@ export class WorkerReporter {
 
   constructor(
     private readonly responses: Queue,
-    private readonly workerId: string,
+    readonly workerId: string,
     private readonly clock: Clock,
   ) {}
 

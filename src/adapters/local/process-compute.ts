@@ -200,6 +200,11 @@ export class ProcessCompute extends Compute implements OnApplicationShutdown {
   }
 
   private logOutput({ workerId, instanceId, stream, line }: WorkerOutputLine): void {
+    // A worker that logs JSON lines already names itself: pass its records through untouched.
+    if (line.startsWith('{')) {
+      process.stdout.write(`${line}\n`);
+      return;
+    }
     const message = `[${workerId} ${instanceId}] ${line}`;
     if (stream === 'stderr') this.logger.warn(message);
     else this.logger.log(message);
