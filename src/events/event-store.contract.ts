@@ -149,6 +149,21 @@ export function describeEventStoreContract(adapterName: string, fixture: EventSt
       expect((await received).map((e) => e.data.n)).toEqual([2, 3, 4, 5]);
     });
 
+    it('takes concurrent appends in the order made; a conflicting one fails alone', async () => {
+      await store.append('job-a', [uploaded(1)], 0);
+      const results = await Promise.allSettled([
+        store.append('job-a', [uploaded(2)], 1),
+        store.append('job-a', [uploaded(3)], 1),
+        store.append('job-b', [uploaded(4)], 0),
+        store.append('job-a', [uploaded(5)], 2),
+      ]);
+
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(StreamVersionConflictError);
+      expect((await store.readStream('job-a')).map((e) => e.data.n)).toEqual([1, 2, 5]);
+      expect((await store.readAll()).map((e) => e.data.n)).toEqual([1, 2, 4, 5]);
+    });
+
     it('does not publish events of a refused append', async () => {
       await store.append('job-a', [uploaded(1)], 0);
       const received = firstValueFrom(store.subscribe().pipe(take(1)));

@@ -84,10 +84,7 @@ export class WorkerReportsConsumer implements OnApplicationBootstrap, OnApplicat
 
   onApplicationBootstrap(): void {
     this.loops = [
-      startPollLoop({
-        queue: this.responses,
-        handle: (batch) => this.settle(this.responses, batch, (m) => this.onReport(m)),
-      }),
+      startPollLoop({ queue: this.responses, handle: (batch) => this.onReports(batch) }),
       startPollLoop({
         queue: this.deadLetters,
         handle: (batch) => this.settle(this.deadLetters, batch, (m) => this.onDeadLetter(m)),
@@ -123,16 +120,55 @@ export class WorkerReportsConsumer implements OnApplicationBootstrap, OnApplicat
     if (done.length > 0) await queue.deleteBatch(done);
   }
 
-  private async onReport(message: QueueMessage): Promise<void> {
-    const { reports } = decodeMessage(WorkerReportsSchema, message.body);
-    for (const [streamId, command] of reports.flatMap(eventsOfReport)) {
+  /**
+   * Records a batch of report messages. Every dispatch is issued at once, in message order: the
+   * host keeps that order within each stream and runs different streams side by side, so the
+   * batch's appends share commits. A message is done when each of its events was recorded, or
+   * refused for good.
+   */
+  private async onReports(batch: QueueMessage[]): Promise<void> {
+    const handled = batch.map((message) => {
       try {
-        await this.host.dispatch(streamId, command);
+        const { reports } = decodeMessage(WorkerReportsSchema, message.body);
+        const commands = reports.flatMap(eventsOfReport);
+        return {
+          message,
+          results: Promise.allSettled(
+            commands.map(([streamId, command]) => this.host.dispatch(streamId, command)),
+          ),
+          commands,
+        };
       } catch (error) {
-        // A job's events still count when the worker that sent them is unknown (e.g. launched by an earlier host).
-        if (!(error instanceof UnknownActorError && streamId.startsWith('worker-'))) throw error;
+        return { message, error };
       }
+    });
+    const done: string[] = [];
+    for (const { message, results, commands, error } of handled) {
+      if (error) {
+        this.logger.warn(
+          `Dropped message ${message.id} from ${this.responses.name}: ${(error as Error).message}`,
+        );
+        done.push(message.receiptHandle);
+        continue;
+      }
+      const failures = (await results!)
+        .map((result, i) => ({ result, streamId: commands![i][0] }))
+        .filter(({ result }) => result.status === 'rejected')
+        .map(({ result, streamId }) => ({
+          streamId,
+          reason: (result as PromiseRejectedResult).reason as Error,
+        }));
+      // Events about an actor that does not exist can never be recorded: an unknown worker (launched by an earlier host) or job.
+      const retryable = failures.filter(({ reason }) => !(reason instanceof UnknownActorError));
+      failures
+        .filter(({ reason }) => reason instanceof UnknownActorError && !reason.message.includes('worker-'))
+        .forEach(({ reason }) =>
+          this.logger.warn(`Report in message ${message.id} refused: ${reason.message}`),
+        );
+      if (retryable.length === 0) done.push(message.receiptHandle);
+      else this.logger.error(`Message ${message.id} will be retried: ${retryable[0].reason.message}`);
     }
+    if (done.length > 0) await this.responses.deleteBatch(done);
   }
 
   private async onDeadLetter(message: QueueMessage): Promise<void> {

@@ -46,9 +46,8 @@ const SCHEMA = `
 export class SqliteEventStore extends EventStore {
   private readonly db: Database.Database;
   private readonly live = new Subject<StoredEvent>();
-  private readonly appendTx: Database.Transaction<
-    (streamId: string, events: NewEvent[], expected: ExpectedVersion) => StoredEvent[]
-  >;
+  private readonly commitTx: Database.Transaction<(batch: PendingAppend[]) => AppendOutcome[]>;
+  private pending: PendingAppend[] = [];
   private readonly statements;
 
   /** @param file path of the SQLite file; created, with its folder, if missing. */
@@ -80,25 +79,21 @@ export class SqliteEventStore extends EventStore {
         'SELECT MAX(position) AS position FROM events',
       ),
     };
-    this.appendTx = this.db.transaction((streamId: string, events: NewEvent[], expected: ExpectedVersion) =>
-      this.appendInTransaction(streamId, events, expected),
+    this.commitTx = this.db.transaction((batch: PendingAppend[]) =>
+      batch.map((request) => this.tryAppend(request)),
     );
   }
 
-  async append(
-    streamId: string,
-    events: NewEvent[],
-    expectedVersion: ExpectedVersion,
-  ): Promise<AppendResult> {
-    const stored = this.appendTx.immediate(streamId, events, expectedVersion);
-    stored.forEach((event) => this.live.next(event));
-    const last = stored.at(-1);
-    if (last) return { nextVersion: last.version, lastPosition: last.position, events: stored };
-    return {
-      nextVersion: this.currentVersion(streamId),
-      lastPosition: await this.lastPosition(),
-      events: [],
-    };
+  /**
+   * Appends made in the same turn of the event loop are committed together, in one transaction
+   * (group commit), in the order they were made; each keeps its own version check, so one
+   * conflict fails only its own append.
+   */
+  append(streamId: string, events: NewEvent[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
+    return new Promise((resolve, reject) => {
+      if (this.pending.length === 0) setImmediate(() => this.commitPending());
+      this.pending.push({ streamId, events, expectedVersion, resolve, reject });
+    });
   }
 
   async readStream(streamId: string, fromVersion = 1): Promise<StoredEvent[]> {
@@ -125,6 +120,43 @@ export class SqliteEventStore extends EventStore {
 
   private currentVersion(streamId: string): number {
     return this.statements.streamVersion.get(streamId)?.version ?? 0;
+  }
+
+  private commitPending(): void {
+    const batch = this.pending;
+    this.pending = [];
+    let outcomes: AppendOutcome[];
+    try {
+      outcomes = this.commitTx.immediate(batch);
+    } catch (error) {
+      batch.forEach((request) => request.reject(error));
+      return;
+    }
+    batch.forEach((request, i) => {
+      const outcome = outcomes[i];
+      if ('error' in outcome) return request.reject(outcome.error);
+      outcome.stored.forEach((event) => this.live.next(event));
+      request.resolve({
+        nextVersion: outcome.nextVersion,
+        lastPosition: outcome.lastPosition,
+        events: outcome.stored,
+      });
+    });
+  }
+
+  private tryAppend({ streamId, events, expectedVersion }: PendingAppend): AppendOutcome {
+    try {
+      const stored = this.appendInTransaction(streamId, events, expectedVersion);
+      const last = stored.at(-1);
+      return {
+        stored,
+        nextVersion: last?.version ?? this.currentVersion(streamId),
+        lastPosition: last?.position ?? this.statements.lastPosition.get()?.position ?? 0,
+      };
+    } catch (error) {
+      if (error instanceof StreamVersionConflictError) return { error };
+      throw error;
+    }
   }
 
   private appendInTransaction(
@@ -163,6 +195,18 @@ export class SqliteEventStore extends EventStore {
     return stored;
   }
 }
+
+interface PendingAppend {
+  streamId: string;
+  events: NewEvent[];
+  expectedVersion: ExpectedVersion;
+  resolve(result: AppendResult): void;
+  reject(error: unknown): void;
+}
+
+type AppendOutcome =
+  | { stored: StoredEvent[]; nextVersion: number; lastPosition: number }
+  | { error: StreamVersionConflictError };
 
 function toStoredEvent(row: EventRow): StoredEvent {
   return {
