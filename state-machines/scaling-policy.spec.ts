@@ -6,6 +6,8 @@ const aws: ScalingSettings = {
   acceptableLatencyMs: 50_000,
   expectedBootMs: 40_000,
   defaultServiceTimeMs: 1000,
+  scaleInStabilisationMs: 60_000,
+  maxScaleInPerStep: 2,
 };
 
 const observed = (
@@ -129,3 +131,13 @@ describe('scaling policy v2: backlog per worker with boot time and latency in vi
 function ids(n: number, ageMs: number) {
   return Array.from({ length: n }, (_, i) => ({ id: `p${i}`, ageMs }));
 }
+
+describe('scaling policy v2 when the acceptable latency is shorter than a boot', () => {
+  it('launches more, never fewer, as the latency tightens past the boot time', () => {
+    const inputs = observed(100, { running: 1 });
+    const launchAt = (acceptableLatencyMs: number) =>
+      decideScaling(inputs, { ...aws, acceptableLatencyMs }).launch;
+    expect(launchAt(40_000)).toBeGreaterThanOrEqual(launchAt(41_000));
+    expect(launchAt(20_000)).toBe(18);
+  });
+});

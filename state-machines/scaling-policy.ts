@@ -56,9 +56,12 @@ export const AWS_SCALING: ScalingSettings = {
   acceptableLatencyMs: 50_000,
   expectedBootMs: 40_000,
   defaultServiceTimeMs: 1_000,
-  scaleInStabilisationMs: 60_000,
-  maxScaleInPerStep: 2,
+  scaleInStabilisationMs: 20_000,
+  maxScaleInPerStep: 19,
 };
+
+/** The controller's cooldown on AWS: no scale-in for this long after a scaling action. */
+export const AWS_COOLDOWN_MS = 10_000;
 
 export type ScalingAction = 'scaleOut' | 'scaleIn' | 'hold';
 
@@ -155,8 +158,10 @@ export const decideScaling: ScalingPolicy = (inputs, settings) => {
         `backlog ${backlog} (${seconds(workMs)} of work) drains before a new worker could boot (${seconds(boot)})`,
       );
     }
+    // New workers count from the end of their boot. When even that is later than the acceptable
+    // latency, the fastest drain that gives every new worker at least one image is the aim.
     const wanted =
-      latency > boot ? Math.ceil(leftAtLatency / (latency - boot)) : Math.ceil(backlog / target) - capacity;
+      latency > boot ? Math.ceil(leftAtLatency / (latency - boot)) : Math.ceil(leftAtArrival / serviceMs);
     const launch = clamp(wanted, 1, maxWorkers - capacity);
     return out(
       launch,

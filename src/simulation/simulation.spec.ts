@@ -1,0 +1,76 @@
+import { Logger } from '@nestjs/common';
+import type { ScalingDecision } from '../../state-machines/scaling-policy';
+import type { WorkerContext } from '../../state-machines/worker.machine';
+import { WORKER } from '../actors/actor-kinds';
+import { AWS_TARGET_TRACKING, ORIGINAL, OURS } from './contenders';
+import { simulate } from './simulation';
+import { burstTrace } from './traces';
+
+describe('scaling simulation', () => {
+  beforeAll(() => Logger.overrideLogger(['error']));
+
+  it('a 1 000-image burst under our policy: every job reported once, no busy worker stopped, fleet back to the minimum', async () => {
+    const { metrics, checks, host, store } = await simulate(burstTrace(1_000), OURS);
+
+    expect(checks.jobs).toBe(1_000);
+    expect(checks.notReportedOnce).toEqual([]);
+    expect(checks.processedTwice).toBe(0);
+    expect(checks.redelivered).toBe(0);
+    expect(metrics.busyKilled).toBe(0);
+    expect(checks.terminatingWhileHolding).toBe(0);
+    expect(checks.stopsWhileBusy).toBe(0);
+    expect(checks.fleetAtEnd).toBe(OURS.settings.minWorkers);
+    // It did scale: out to the maximum, then back in, through the worker machines.
+    expect(metrics.peakWorkers).toBe(OURS.settings.maxWorkers);
+    const workers = host.list(WORKER).map((w) => ({
+      state: w.snapshot.value,
+      context: w.snapshot.context as WorkerContext,
+    }));
+    const ended = workers.filter((w) => w.state === 'terminated');
+    expect(ended).toHaveLength(OURS.settings.maxWorkers - OURS.settings.minWorkers);
+    const scaleIns = (await store.readStream('controller'))
+      .map((e) => e.data.decision as ScalingDecision | undefined)
+      .filter((d) => d?.action === 'scaleIn');
+    // Each was stopped by a scale-in decision that named it, not found lost.
+    for (const { context } of ended) {
+      const by = scaleIns.find((d) => d!.terminate.includes(context.workerId));
+      expect(by).toBeDefined();
+      expect(context.stopReason).toBe(by!.reason);
+    }
+    expect(workers.filter((w) => w.state !== 'terminated').map((w) => w.state)).toEqual(['idle']);
+    expect(workers.every((w) => w.context.jobsInHand.length === 0)).toBe(true);
+    // Each job was done once, by some worker.
+    expect(workers.reduce((sum, w) => sum + w.context.jobsDone, 0)).toBe(1_000);
+  });
+
+  it('counts busy kills where they happen: a baseline that kills on scale-in loses no job, but redoes it', async () => {
+    const hasty = { ...AWS_TARGET_TRACKING, cooldownMs: 60_000 };
+    const { metrics, checks } = await simulate(burstTrace(1_000), hasty);
+
+    expect(metrics.busyKilled).toBeGreaterThan(0);
+    expect(checks.redelivered).toBe(metrics.busyKilled);
+    expect(checks.notReportedOnce).toEqual([]);
+    expect(checks.fleetAtEnd).toBe(1);
+  });
+
+  it('models the original: launched workers stop themselves on an empty queue, the always-on one stays', async () => {
+    const { metrics, checks, host } = await simulate(burstTrace(10, 'original-10'), ORIGINAL);
+
+    expect(metrics.peakWorkers).toBe(10);
+    expect(metrics.scaleEvents).toBe(1 + 9);
+    expect(checks.fleetAtEnd).toBe(1);
+    const reasons = host
+      .list(WORKER)
+      .map((w) => (w.snapshot.context as WorkerContext).stopReason)
+      .filter(Boolean);
+    expect(reasons).toEqual(Array.from({ length: 9 }, () => expect.stringMatching(/stops itself/)));
+  });
+
+  it('is repeatable: the same trace and seed give the same numbers', async () => {
+    const trace = burstTrace(100);
+    const first = await simulate(trace, OURS);
+    const second = await simulate(trace, OURS);
+    expect(second.metrics).toEqual(first.metrics);
+    expect((await simulate(trace, OURS, { seed: 2 })).metrics).not.toEqual(first.metrics);
+  });
+});
