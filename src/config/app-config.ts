@@ -29,6 +29,7 @@ const schema = z
     COOLDOWN_MS: z.coerce.number().int().min(0).default(5_000),
     WORKER_IDLE_TIMEOUT_MS: positiveInt().default(2_000),
     WORKER_HEARTBEAT_TIMEOUT_MS: positiveInt().default(30_000),
+    VISIBILITY_TIMEOUT_MS: positiveInt().default(30_000),
   })
   .refine((env) => env.MIN_WORKERS <= env.MAX_WORKERS, {
     message: 'MIN_WORKERS must not exceed MAX_WORKERS',
@@ -78,6 +79,8 @@ export interface AppConfig {
   workerIdleTimeoutMs: number;
   /** A worker silent for this long is lost (env WORKER_HEARTBEAT_TIMEOUT_MS, default 30 000). */
   workerHeartbeatTimeoutMs: number;
+  /** How long a job received by a worker stays hidden; workers extend it while they work (env VISIBILITY_TIMEOUT_MS, default 30 000). */
+  visibilityTimeoutMs: number;
 }
 
 /** Thrown at start when the environment does not describe a valid configuration. */
@@ -116,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     workerIdleTimeoutMs: e.WORKER_IDLE_TIMEOUT_MS,
     workerHeartbeatTimeoutMs: e.WORKER_HEARTBEAT_TIMEOUT_MS,
+    visibilityTimeoutMs: e.VISIBILITY_TIMEOUT_MS,
   };
 }
 

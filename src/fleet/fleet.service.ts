@@ -136,7 +136,8 @@ export class FleetService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** The environment a worker process needs to find the queues, the objects and the model. */
   private workerEnv(): Record<string, string> {
-    const { dataDir, model, modelMirror, maxAttempts, workerThreads, workerBatchSize } = this.config;
+    const { dataDir, model, modelMirror, maxAttempts, workerThreads, workerBatchSize, visibilityTimeoutMs } =
+      this.config;
     return {
       DATA_DIR: dataDir,
       MODEL: model,
@@ -144,6 +145,7 @@ export class FleetService implements OnApplicationBootstrap, OnModuleDestroy {
       MAX_ATTEMPTS: String(maxAttempts),
       WORKER_THREADS: String(workerThreads),
       WORKER_BATCH_SIZE: String(workerBatchSize),
+      VISIBILITY_TIMEOUT_MS: String(visibilityTimeoutMs),
     };
   }
 

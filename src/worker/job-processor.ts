@@ -13,10 +13,6 @@ import { ObjectStore } from '../ports/object-store.port';
 import { Queue, QueueMessage } from '../ports/queue.port';
 import { ReportBody, WorkerReporter } from './worker-reporter';
 
-/** How often a job in hand gets its visibility extended, and by how much. */
-export const VISIBILITY_HEARTBEAT_MS = 10_000;
-export const VISIBILITY_EXTENSION_MS = 30_000;
-
 interface InHand {
   message: QueueMessage;
   request: JobRequest;
@@ -37,6 +33,8 @@ export class JobProcessor {
     private readonly classifier: OnnxClassifier,
     private readonly reporter: WorkerReporter,
     private readonly clock: Clock,
+    /** How long received jobs stay hidden; extended every third of it while they are worked on. */
+    private readonly visibilityTimeoutMs: number,
   ) {}
 
   /** The jobs of the batch in hand, for heartbeats. */
@@ -133,14 +131,14 @@ export class JobProcessor {
     const extend = () => {
       for (const { message } of jobs) {
         this.requests
-          .changeVisibility(message.receiptHandle, VISIBILITY_EXTENSION_MS)
+          .changeVisibility(message.receiptHandle, this.visibilityTimeoutMs)
           .catch((error) =>
             this.logger.warn(`Visibility of ${message.id} not extended: ${(error as Error).message}`),
           );
       }
-      timer = this.clock.setTimer(VISIBILITY_HEARTBEAT_MS, extend);
+      timer = this.clock.setTimer(this.visibilityTimeoutMs / 3, extend);
     };
-    let timer: TimerHandle = this.clock.setTimer(VISIBILITY_HEARTBEAT_MS, extend);
+    let timer: TimerHandle = this.clock.setTimer(this.visibilityTimeoutMs / 3, extend);
     return { cancel: () => timer.cancel() };
   }
 }

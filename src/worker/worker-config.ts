@@ -14,6 +14,7 @@ const schema = z.object({
   WORKER_THREADS: positiveInt().default(1),
   WORKER_BATCH_SIZE: positiveInt().max(10).default(4),
   HEARTBEAT_MS: positiveInt().default(5000),
+  VISIBILITY_TIMEOUT_MS: positiveInt().default(30_000),
 });
 
 /** A worker process's settings; the control plane passes them in the environment when it launches one. */
@@ -36,6 +37,8 @@ export interface WorkerConfig {
   batchSize: number;
   /** How often the worker reports it is alive (env HEARTBEAT_MS, default 5 000). */
   heartbeatMs: number;
+  /** How long a received job stays hidden from other workers, extended while worked on (env VISIBILITY_TIMEOUT_MS, default 30 000). */
+  visibilityTimeoutMs: number;
 }
 
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -55,6 +58,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     threads: e.WORKER_THREADS,
     batchSize: e.WORKER_BATCH_SIZE,
     heartbeatMs: e.HEARTBEAT_MS,
+    visibilityTimeoutMs: e.VISIBILITY_TIMEOUT_MS,
   };
 }
 

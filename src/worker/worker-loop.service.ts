@@ -5,7 +5,7 @@ import { PollLoop, startPollLoop } from '../pipeline/poll-loop';
 import { Clock, TimerHandle } from '../ports/clock.port';
 import { ObjectStore } from '../ports/object-store.port';
 import { Queue } from '../ports/queue.port';
-import { JobProcessor, VISIBILITY_EXTENSION_MS } from './job-processor';
+import { JobProcessor } from './job-processor';
 import { WORKER_CONFIG, WorkerConfig } from './worker-config';
 import { WorkerReporter } from './worker-reporter';
 
@@ -30,7 +30,14 @@ export class WorkerLoop {
     private readonly clock: Clock,
   ) {
     this.reporter = new WorkerReporter(responses, config.workerId, clock);
-    this.processor = new JobProcessor(requests, objects, classifier, this.reporter, clock);
+    this.processor = new JobProcessor(
+      requests,
+      objects,
+      classifier,
+      this.reporter,
+      clock,
+      this.config.visibilityTimeoutMs,
+    );
   }
 
   async start(): Promise<void> {
@@ -44,7 +51,7 @@ export class WorkerLoop {
       queue: this.requests,
       maxMessages: this.config.batchSize,
       waitTimeMs: 2000,
-      visibilityTimeoutMs: VISIBILITY_EXTENSION_MS,
+      visibilityTimeoutMs: this.config.visibilityTimeoutMs,
       handle: (messages) => this.processor.process(messages),
       logger: this.logger,
     });
