@@ -122,3 +122,34 @@ describe('uploads are validated at the door', () => {
       .expect('content-type', /javascript/);
   });
 });
+
+describe('the course client waiting past the result timeout', () => {
+  let app: INestApplication;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'timeout-'));
+    // No always-on worker and a 100 ms patience: the worker launched for the job cannot boot in time.
+    const config = testConfig({ port: 0, dataDir, minWorkers: 0, maxWorkers: 1, resultTimeoutMs: 100 });
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+  });
+
+  afterAll(async () => {
+    await app.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers 504 with a reason naming the job, which stays accepted', async () => {
+    const jpeg = readFileSync(datasetImages('ilsvrc2012-val-sample')[1]);
+    const res = await request(app.getHttpServer()).post('/').attach('myfile', jpeg, 'slow.jpg').expect(504);
+    expect(res.body).toMatchObject({
+      error: 'result_timeout',
+      message: expect.stringMatching(/within 100 ms; it stays queued/),
+    });
+    const jobId = /\/api\/jobs\/([0-9a-f-]+)/.exec(res.body.message)![1];
+    const job = await request(app.getHttpServer()).get(`/api/jobs/${jobId}`).expect(200);
+    expect(['uploaded', 'queued', 'classified', 'reported']).toContain(job.body.status);
+  });
+});

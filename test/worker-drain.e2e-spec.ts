@@ -1,18 +1,16 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openLocalObjectStore, openLocalQueues } from '../src/adapters/local/local-adapters';
-import { SystemClock } from '../src/clock/system-clock';
-import {
-  decodeMessage,
-  JobRequest,
-  objectKeys,
-  WorkerReport,
-  WorkerReportsSchema,
-} from '../src/pipeline/messages';
+import { objectKeys, WorkerReport } from '../src/pipeline/messages';
 import { waitFor } from './support/control-plane-process';
-import { datasetImages, REPO_ROOT } from './support/paths';
+import { DATASETS, datasetImages } from './support/paths';
+import {
+  collectReports,
+  enqueueImages,
+  jobIdsOf,
+  openDataDir,
+  spawnWorker,
+} from './support/standalone-worker';
 
 describe('a worker process told to stop (SIGTERM)', () => {
   let dataDir: string;
@@ -20,76 +18,97 @@ describe('a worker process told to stop (SIGTERM)', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('finishes the jobs in hand, takes nothing new, says goodbye and exits 0', async () => {
-    const queues = openLocalQueues(dataDir, 3, new SystemClock());
-    const objects = openLocalObjectStore(dataDir);
     const images = datasetImages('ilsvrc2012-val-sample');
-    const requests: string[] = [];
-    for (const [i, file] of images.entries()) {
-      const jobId = `job${i}`;
-      await objects.put(objectKeys.input(jobId), readFileSync(file), { contentType: 'image/jpeg' });
-      const request: JobRequest = {
-        v: 1,
-        jobId,
-        inputKey: objectKeys.input(jobId),
-        fileName: file,
-        contentType: 'image/jpeg',
-      };
-      requests.push(JSON.stringify(request));
-    }
-    for (let i = 0; i < requests.length; i += 10) await queues.requests.sendBatch(requests.slice(i, i + 10));
-
-    const worker = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'src', 'worker.js')], {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        WORKER_ID: 'w-drain',
-        DATA_DIR: dataDir,
-        WORKER_BATCH_SIZE: '2',
-        HEARTBEAT_MS: '60000',
-      },
-      stdio: 'ignore',
-    });
-    const exit = new Promise<number | null>((resolve) => worker.once('exit', (code) => resolve(code)));
+    await enqueueImages(dataDir, images);
+    const { queues, objects } = openDataDir(dataDir);
+    const worker = spawnWorker(dataDir, { WORKER_BATCH_SIZE: '2' });
     const reports: WorkerReport[] = [];
-    const collect = async () => {
-      for (const m of await queues.responses.receive({ maxMessages: 10 })) {
-        reports.push(...decodeMessage(WorkerReportsSchema, m.body).reports);
-        await queues.responses.delete(m.receiptHandle);
-      }
-    };
     await waitFor(
       'the first job to start',
       async () => {
-        await collect();
+        await collectReports(queues, reports);
         return reports.some((r) => r.kind === 'jobStarted') ? true : undefined;
       },
       60_000,
       10,
     );
 
-    worker.kill('SIGTERM');
-    expect(await exit).toBe(0);
+    worker.child.kill('SIGTERM');
+    expect(await worker.exit).toBe(0);
     await waitFor(
       'the goodbye',
       async () => {
-        await collect();
+        await collectReports(queues, reports);
         return reports.some((r) => r.kind === 'workerStopping') ? true : undefined;
       },
       10_000,
       10,
     );
 
-    const started = reports.filter((r) => r.kind === 'jobStarted').map((r) => (r as { jobId: string }).jobId);
-    const finished = reports
-      .filter((r) => r.kind === 'jobClassified')
-      .map((r) => (r as { jobId: string }).jobId);
+    const started = jobIdsOf(reports, 'jobStarted');
+    const finished = jobIdsOf(reports, 'jobClassified');
     expect(started.length).toBeGreaterThan(0);
     expect(started.length).toBeLessThan(images.length);
     expect(finished.sort()).toEqual([...started].sort());
     expect(reports.at(-1)?.kind).toBe('workerStopping');
-    const counts = await queues.requests.approximateCounts();
-    expect(counts).toEqual({ visible: images.length - started.length, inFlight: 0, delayed: 0 });
+    expect(await queues.requests.approximateCounts()).toEqual({
+      visible: images.length - started.length,
+      inFlight: 0,
+      delayed: 0,
+    });
     for (const jobId of finished) expect(await objects.head(objectKeys.output(jobId))).not.toBeNull();
+    await Promise.all(Object.values(queues).map((q) => q.close()));
+  }, 90_000);
+});
+
+describe('a worker busy longer than the visibility timeout', () => {
+  let dataDir: string;
+  beforeAll(() => (dataDir = mkdtempSync(join(tmpdir(), 'visibility-'))));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('keeps the jobs in hand hidden from other consumers until it is done with them', async () => {
+    // Large photos: a batch of ten takes several times the 300 ms visibility timeout below.
+    const photos = readdirSync(join(DATASETS, 'sample-photos')).filter((f) => f.endsWith('.jpg'));
+    const images = Array.from({ length: 40 }, (_, i) =>
+      join(DATASETS, 'sample-photos', photos[i % photos.length]),
+    );
+    await enqueueImages(dataDir, images);
+    // The other consumer below receives messages again and again: no dead-lettering here.
+    const { queues } = openDataDir(dataDir, 1000);
+    // Only the worker's extensions keep a batch hidden while it works.
+    const worker = spawnWorker(dataDir, {
+      WORKER_BATCH_SIZE: '10',
+      VISIBILITY_TIMEOUT_MS: '300',
+      MAX_ATTEMPTS: '1000',
+    });
+    const reports: WorkerReport[] = [];
+    const stolen: string[] = [];
+    await waitFor(
+      'every job classified',
+      async () => {
+        await collectReports(queues, reports);
+        const inHand = new Set(jobIdsOf(reports, 'jobStarted'));
+        jobIdsOf(reports, 'jobClassified').forEach((id) => inHand.delete(id));
+        // Another consumer: anything it can see must not be a job the worker holds. Give it back.
+        for (const message of await queues.requests.receive({ maxMessages: 10 })) {
+          const { jobId } = JSON.parse(message.body) as { jobId: string };
+          if (inHand.has(jobId)) stolen.push(jobId);
+          await queues.requests.changeVisibility(message.receiptHandle, 0);
+        }
+        return jobIdsOf(reports, 'jobClassified').length === images.length ? true : undefined;
+      },
+      60_000,
+      20,
+    );
+
+    expect(stolen).toEqual([]);
+    // The test means something only if batches really outlasted the visibility timeout.
+    const batchMs = reports
+      .filter((r) => r.kind === 'jobClassified')
+      .map((r) => (r as { serviceMs: number }).serviceMs * 10);
+    expect(Math.max(...batchMs)).toBeGreaterThan(300);
+    worker.child.kill('SIGTERM');
+    expect(await worker.exit).toBe(0);
     await Promise.all(Object.values(queues).map((q) => q.close()));
   }, 90_000);
 });

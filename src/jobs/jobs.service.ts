@@ -79,16 +79,19 @@ export class JobsService implements OnApplicationBootstrap {
   async submit(files: UploadedFile[]): Promise<{ jobs: AcceptedJob[]; rejected: RefusedFile[] }> {
     const jobs: AcceptedJob[] = [];
     const rejected: RefusedFile[] = [];
-    const settled = await Promise.allSettled(files.map((file) => this.accept(file)));
-    for (const [i, result] of settled.entries()) {
+    // Check and store the files side by side, then record the jobs in the order the files came.
+    const prepared = await Promise.allSettled(files.map((file) => this.prepare(file)));
+    for (const [i, result] of prepared.entries()) {
+      const file = files[i];
       if (result.status === 'fulfilled') {
-        jobs.push(result.value);
+        await this.record(result.value.jobId, file, result.value.image);
+        jobs.push({ id: result.value.jobId, fileName: file.originalname });
         continue;
       }
       const error: unknown = result.reason;
       if (!(error instanceof ServiceError)) throw error;
       rejected.push({
-        fileName: files[i].originalname,
+        fileName: file.originalname,
         error: error.code,
         message: error.message,
         httpStatus: error.httpStatus,
@@ -102,8 +105,7 @@ export class JobsService implements OnApplicationBootstrap {
    * @throws the validation error for a bad file; JobUnsuccessfulError; ResultTimeoutError.
    */
   async classifyAndWait(file: UploadedFile): Promise<Extract<JobOutcome, { status: 'reported' }>> {
-    const image = await this.validate(file);
-    const jobId = randomUUID();
+    const { jobId, image } = await this.prepare(file);
     // Listen before the job exists: a fast worker must not finish before anyone waits.
     const outcome = this.outcomes.next(jobId, this.config.resultTimeoutMs);
     outcome.catch(() => undefined);
@@ -121,23 +123,19 @@ export class JobsService implements OnApplicationBootstrap {
     }
   }
 
-  private async accept(file: UploadedFile): Promise<AcceptedJob> {
-    const image = await this.validate(file);
-    const jobId = randomUUID();
-    await this.record(jobId, file, image);
-    return { id: jobId, fileName: file.originalname };
-  }
-
-  private validate(file: UploadedFile): Promise<ValidatedImage> {
-    return validateImage(file.buffer, {
+  /** Checks an upload and stores its bytes under a new job id; nothing is recorded yet. */
+  private async prepare(file: UploadedFile): Promise<{ jobId: string; image: ValidatedImage }> {
+    const image = await validateImage(file.buffer, {
       maxBytes: this.config.maxUploadBytes,
       maxPixels: this.config.maxImagePixels,
     });
+    const jobId = randomUUID();
+    await this.objects.put(objectKeys.input(jobId), file.buffer, { contentType: image.contentType });
+    return { jobId, image };
   }
 
-  /** Stores the input, then records the job; its machine then asks for it to be enqueued. */
+  /** Records the job, whose input is stored; its machine then asks for it to be enqueued. */
   private async record(jobId: string, file: UploadedFile, image: ValidatedImage): Promise<void> {
-    await this.objects.put(objectKeys.input(jobId), file.buffer, { contentType: image.contentType });
     await this.host.dispatch(JOB.streamId(jobId), {
       type: 'JobUploaded',
       jobId,
