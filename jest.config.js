@@ -6,4 +6,5 @@ module.exports = {
   transform: { '^.+\\.ts$': ['@swc/jest'] },
   moduleFileExtensions: ['ts', 'js', 'json'],
   testTimeout: 30000,
+  setupFilesAfterEnv: ['<rootDir>/test/support/after-each-file.ts'],
 };

@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT } from './paths';
+import { track } from './spawned';
 
 /** A free TCP port on loopback. */
 export function freePort(): Promise<number> {
@@ -49,11 +50,13 @@ export class ControlPlaneProcess {
 
   /** Starts it and resolves once the API answers. */
   async start(): Promise<void> {
-    this.child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'src', 'main.js')], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, DATA_DIR: this.dataDir, PORT: String(this.port), ...this.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    this.child = track(
+      spawn(process.execPath, [join(REPO_ROOT, 'dist', 'src', 'main.js')], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, DATA_DIR: this.dataDir, PORT: String(this.port), ...this.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     const collect = (chunk: Buffer) => this.output.push(chunk.toString());
     this.child.stdout!.on('data', collect);
     this.child.stderr!.on('data', collect);

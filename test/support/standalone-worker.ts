@@ -11,6 +11,7 @@ import {
   WorkerReportsSchema,
 } from '../../src/pipeline/messages';
 import { REPO_ROOT } from './paths';
+import { track } from './spawned';
 
 /** The queues and objects of a data folder, as a control plane would see them (jobs dead-lettered after `maxAttempts`). */
 export function openDataDir(dataDir: string, maxAttempts = 3) {
@@ -45,11 +46,13 @@ export function spawnWorker(
   dataDir: string,
   env: Record<string, string>,
 ): { child: ChildProcess; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'src', 'worker.js')], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, WORKER_ID: 'w-test', DATA_DIR: dataDir, HEARTBEAT_MS: '60000', ...env },
-    stdio: 'ignore',
-  });
+  const child = track(
+    spawn(process.execPath, [join(REPO_ROOT, 'dist', 'src', 'worker.js')], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, WORKER_ID: 'w-test', DATA_DIR: dataDir, HEARTBEAT_MS: '60000', ...env },
+      stdio: 'ignore',
+    }),
+  );
   return { child, exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
 }
 
