@@ -16,7 +16,7 @@ import { JobsProjection } from '../src/projections/jobs.projection';
 import { ProjectionsModule } from '../src/projections/projections.module';
 import { WorkersProjection } from '../src/projections/workers.projection';
 import { EffectCall, scriptedEffectsModule } from './support/scripted-effects';
-import { seededRandom } from './support/seeded-random';
+import { seededRandom } from '../src/simulation/random';
 
 const JOBS = 50;
 const WORKERS = 5;
