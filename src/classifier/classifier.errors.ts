@@ -2,7 +2,7 @@ import { ServiceError } from '../common/errors';
 
 /** The bytes are not an image sharp can decode (unknown format, truncated, empty, over the pixel limit). */
 export class UndecodableImageError extends ServiceError {
-  readonly code = 'IMAGE_UNDECODABLE';
+  readonly code = 'image_undecodable';
   readonly httpStatus = 422;
 
   constructor(reason: string, options?: { cause?: unknown }) {
@@ -12,7 +12,7 @@ export class UndecodableImageError extends ServiceError {
 
 /** The ONNX graph or labels file does not match what the manifest promises (names, shapes, class count). */
 export class ModelContractError extends ServiceError {
-  readonly code = 'MODEL_CONTRACT_MISMATCH';
+  readonly code = 'model_contract_mismatch';
   readonly httpStatus = 500;
 
   constructor(modelId: string, reason: string) {

@@ -89,7 +89,7 @@ export function describeComputeContract(name: string, options: ComputeContractOp
       const error = await compute.terminate('never-launched').catch((reason: unknown) => reason);
       expect(error).toBeInstanceOf(InstanceNotFoundError);
       expect(error).toMatchObject({
-        code: 'INSTANCE_NOT_FOUND',
+        code: 'instance_not_found',
         httpStatus: 404,
         instanceId: 'never-launched',
       });

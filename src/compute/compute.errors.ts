@@ -2,7 +2,7 @@ import { ServiceError } from '../common/errors';
 
 /** The provider could not start an instance (bad command, no capacity, adapter shut down, ...). */
 export class InstanceLaunchError extends ServiceError {
-  readonly code = 'INSTANCE_LAUNCH_FAILED';
+  readonly code = 'instance_launch_failed';
   readonly httpStatus = 503;
 
   constructor(
@@ -16,7 +16,7 @@ export class InstanceLaunchError extends ServiceError {
 
 /** The instance id was never launched by this adapter (or was forgotten long after it exited). */
 export class InstanceNotFoundError extends ServiceError {
-  readonly code = 'INSTANCE_NOT_FOUND';
+  readonly code = 'instance_not_found';
   readonly httpStatus = 404;
 
   constructor(readonly instanceId: string) {

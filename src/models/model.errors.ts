@@ -2,7 +2,7 @@ import { ServiceError } from '../common/errors';
 
 /** A manifest file that is missing, is not JSON, or does not match the manifest schema. */
 export class ModelManifestError extends ServiceError {
-  readonly code = 'MODEL_MANIFEST_INVALID';
+  readonly code = 'model_manifest_invalid';
   readonly httpStatus = 500;
 
   constructor(
@@ -16,7 +16,7 @@ export class ModelManifestError extends ServiceError {
 
 /** A model id with no manifest in the manifests directory. */
 export class UnknownModelError extends ServiceError {
-  readonly code = 'MODEL_UNKNOWN';
+  readonly code = 'model_unknown';
   readonly httpStatus = 500;
 
   constructor(
@@ -40,7 +40,7 @@ export interface FetchAttempt {
  * each failed, so the fix (set `MODEL_MIRROR`, restore network, correct the manifest) is visible.
  */
 export class ModelFetchError extends ServiceError {
-  readonly code = 'MODEL_FETCH_FAILED';
+  readonly code = 'model_fetch_failed';
   readonly httpStatus = 503;
 
   constructor(

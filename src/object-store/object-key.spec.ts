@@ -40,7 +40,7 @@ describe('assertValidObjectKey', () => {
     [`${'x'.repeat(200)}/`.repeat(5) + 'x'.repeat(MAX_OBJECT_KEY_BYTES - 1000), 'longer than 1024 bytes'],
   ])('refuses %j (%s) with a 400 InvalidObjectKeyError', (key, reason) => {
     const error = refusal(() => assertValidObjectKey(key));
-    expect(error).toMatchObject({ code: 'INVALID_OBJECT_KEY', httpStatus: 400, key });
+    expect(error).toMatchObject({ code: 'invalid_object_key', httpStatus: 400, key });
     expect(error?.message).toContain(reason);
   });
 

@@ -120,7 +120,7 @@ export function describeObjectStoreContract(name: string, options: ObjectStoreCo
 
       it('rejects a missing key with ObjectNotFoundError before streaming', async () => {
         await expectError(store.getStream(key('missing')), ObjectNotFoundError, {
-          code: 'OBJECT_NOT_FOUND',
+          code: 'object_not_found',
           httpStatus: 404,
           key: key('missing'),
         });
@@ -152,7 +152,7 @@ export function describeObjectStoreContract(name: string, options: ObjectStoreCo
     describe('get', () => {
       it('rejects a missing key with ObjectNotFoundError (404)', async () => {
         await expectError(store.get(key('missing')), ObjectNotFoundError, {
-          code: 'OBJECT_NOT_FOUND',
+          code: 'object_not_found',
           httpStatus: 404,
           key: key('missing'),
         });
@@ -221,7 +221,7 @@ export function describeObjectStoreContract(name: string, options: ObjectStoreCo
 
     describe('invalid keys', () => {
       it.each(INVALID_KEYS)('put, get, getStream, head and delete refuse %s', async (_label, invalid) => {
-        const expected = { code: 'INVALID_OBJECT_KEY', httpStatus: 400, key: invalid };
+        const expected = { code: 'invalid_object_key', httpStatus: 400, key: invalid };
         await expectError(store.put(invalid, Buffer.from('x')), InvalidObjectKeyError, expected);
         await expectError(store.get(invalid), InvalidObjectKeyError, expected);
         await expectError(store.getStream(invalid), InvalidObjectKeyError, expected);

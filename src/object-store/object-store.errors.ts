@@ -8,7 +8,7 @@ function quoteKey(key: string): string {
 
 /** A key or list prefix that the object store refuses, before any backend is touched. */
 export class InvalidObjectKeyError extends ServiceError {
-  readonly code = 'INVALID_OBJECT_KEY';
+  readonly code = 'invalid_object_key';
   readonly httpStatus = 400;
 
   constructor(
@@ -21,7 +21,7 @@ export class InvalidObjectKeyError extends ServiceError {
 
 /** No object is stored under the key. */
 export class ObjectNotFoundError extends ServiceError {
-  readonly code = 'OBJECT_NOT_FOUND';
+  readonly code = 'object_not_found';
   readonly httpStatus = 404;
 
   constructor(
@@ -34,7 +34,7 @@ export class ObjectNotFoundError extends ServiceError {
 
 /** A stored object that the backend cannot read back as one of its own (damaged or foreign file). */
 export class CorruptObjectError extends ServiceError {
-  readonly code = 'OBJECT_CORRUPT';
+  readonly code = 'object_corrupt';
   readonly httpStatus = 500;
 
   constructor(

@@ -8,7 +8,7 @@ function shortHandle(receiptHandle: string): string {
 
 /** A string that this queue never issued as a receipt handle: a bug in the caller. */
 export class InvalidReceiptHandleError extends ServiceError {
-  readonly code = 'QUEUE_RECEIPT_HANDLE_INVALID';
+  readonly code = 'queue_receipt_handle_invalid';
   readonly httpStatus = 500;
 
   constructor(
@@ -25,7 +25,7 @@ export class InvalidReceiptHandleError extends ServiceError {
  * or its visibility timeout lapsed. The caller has lost its claim on the message.
  */
 export class ReceiptHandleExpiredError extends ServiceError {
-  readonly code = 'QUEUE_RECEIPT_HANDLE_EXPIRED';
+  readonly code = 'queue_receipt_handle_expired';
   readonly httpStatus = 409;
 
   constructor(
@@ -42,7 +42,7 @@ export class ReceiptHandleExpiredError extends ServiceError {
 
 /** A call on a queue after its `close()`. */
 export class QueueClosedError extends ServiceError {
-  readonly code = 'QUEUE_CLOSED';
+  readonly code = 'queue_closed';
   readonly httpStatus = 503;
 
   constructor(readonly queueName: string) {
@@ -52,7 +52,7 @@ export class QueueClosedError extends ServiceError {
 
 /** The backend failed (SQLite error, SQS unreachable, ...); `cause` holds the vendor error. */
 export class QueueBackendError extends ServiceError {
-  readonly code = 'QUEUE_BACKEND_FAILED';
+  readonly code = 'queue_backend_failed';
   readonly httpStatus = 503;
 
   constructor(

@@ -197,7 +197,7 @@ describe('Ec2Compute', () => {
 
       expect(error).toBeInstanceOf(InstanceLaunchError);
       expect(error).toMatchObject({
-        code: 'INSTANCE_LAUNCH_FAILED',
+        code: 'instance_launch_failed',
         workerId: 'w-1',
         ec2Code: 'InsufficientInstanceCapacity',
         retryable: true,

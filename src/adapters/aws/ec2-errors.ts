@@ -63,7 +63,7 @@ export class InstanceCapReachedError extends InstanceLaunchError {
 
 /** EC2 failed a call other than a launch (terminate, list, the poll); `cause` holds the SDK error. */
 export class ComputeBackendError extends ServiceError {
-  readonly code = 'COMPUTE_BACKEND_FAILED';
+  readonly code = 'compute_backend_failed';
   readonly httpStatus = 503;
   readonly ec2Code?: string;
   readonly retryable: boolean;

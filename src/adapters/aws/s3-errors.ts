@@ -3,7 +3,7 @@ import { ObjectNotFoundError } from '../../object-store/object-store.errors';
 
 /** S3 failed (unreachable, access denied, missing bucket, ...); `cause` holds the SDK error. */
 export class ObjectStoreBackendError extends ServiceError {
-  readonly code = 'OBJECT_STORE_BACKEND_FAILED';
+  readonly code = 'object_store_backend_failed';
   readonly httpStatus = 503;
 
   constructor(

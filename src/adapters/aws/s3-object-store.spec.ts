@@ -207,7 +207,7 @@ describe('S3ObjectStore on s3rver', () => {
     expect(error).toBeInstanceOf(ObjectStoreBackendError);
     expect(error).not.toBeInstanceOf(ObjectNotFoundError);
     expect(error).toMatchObject({
-      code: 'OBJECT_STORE_BACKEND_FAILED',
+      code: 'object_store_backend_failed',
       httpStatus: 503,
       bucket: 'no-such-bucket',
     });

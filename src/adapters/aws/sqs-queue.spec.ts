@@ -180,7 +180,7 @@ describe('SqsQueue on local-aws-sqs', () => {
 
     expect(error).toBeInstanceOf(QueueBackendError);
     expect(error).toMatchObject({
-      code: 'QUEUE_BACKEND_FAILED',
+      code: 'queue_backend_failed',
       queueName: 'no-such-queue',
       operation: 'send',
     });
@@ -195,7 +195,7 @@ describe('SqsQueue on local-aws-sqs', () => {
     opened.push(queue);
 
     await expect(queue.receive()).rejects.toMatchObject({
-      code: 'QUEUE_BACKEND_FAILED',
+      code: 'queue_backend_failed',
       operation: 'receive',
     });
   });

@@ -103,7 +103,7 @@ describe('FsObjectStore on disk', () => {
     await mkdir(rootDir);
     await writeFile(join(rootDir, objectFileName('foreign')), 'not an object');
     await expect(store.get('foreign')).rejects.toBeInstanceOf(CorruptObjectError);
-    await expect(store.head('foreign')).rejects.toMatchObject({ code: 'OBJECT_CORRUPT', httpStatus: 500 });
+    await expect(store.head('foreign')).rejects.toMatchObject({ code: 'object_corrupt', httpStatus: 500 });
   });
 
   it('serves as the ObjectStore token type', () => {

@@ -136,7 +136,7 @@ describe('ProcessCompute with child processes', () => {
     const { compute, exits } = track(harness('unused.js', { command: '/nonexistent/worker-binary' }));
     const error = await compute.launch({ workerId: 'w-missing' }).catch((reason: unknown) => reason);
     expect(error).toBeInstanceOf(InstanceLaunchError);
-    expect(error).toMatchObject({ code: 'INSTANCE_LAUNCH_FAILED', httpStatus: 503, workerId: 'w-missing' });
+    expect(error).toMatchObject({ code: 'instance_launch_failed', httpStatus: 503, workerId: 'w-missing' });
     expect(await compute.list()).toEqual([]);
     expect(exits).toEqual([]);
   });
