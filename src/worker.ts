@@ -33,6 +33,15 @@ async function main(): Promise<void> {
   // A worker launched as a child process must not outlive a control plane that died without asking it to stop.
   const parent = process.ppid;
   setInterval(() => process.ppid !== parent && void stop('parent exited'), 1000).unref();
+  // Our output is piped to the parent: when it dies, writes fail with EPIPE. Unhandled, that error
+  // would crash the worker mid-batch and strand its jobs until their visibility lapses; instead the
+  // worker drains like on SIGTERM, and further log lines are dropped.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      void stop('output pipe closed');
+    });
+  }
 }
 
 main().catch((error: unknown) => {
