@@ -1,9 +1,11 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import sharp from 'sharp';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { objectKeys, WorkerReport } from '../src/pipeline/messages';
 import { waitFor } from './support/control-plane-process';
-import { DATASETS, datasetImages } from './support/paths';
+import { datasetImages } from './support/paths';
 import {
   collectReports,
   enqueueImages,
@@ -67,18 +69,15 @@ describe('a worker busy longer than the visibility timeout', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('keeps the jobs in hand hidden from other consumers until it is done with them', async () => {
-    // Large photos: a batch of ten takes longer than the 200 ms visibility timeout below.
-    const photos = readdirSync(join(DATASETS, 'sample-photos')).filter((f) => f.endsWith('.jpg'));
-    const images = Array.from({ length: 40 }, (_, i) =>
-      join(DATASETS, 'sample-photos', photos[i % photos.length]),
-    );
+    // Large images (6 megapixels of noise): a batch of ten takes well over the 600 ms visibility timeout below.
+    const images = await largeImages(dataDir, 5);
     await enqueueImages(dataDir, images);
     // The other consumer below receives messages again and again: no dead-lettering here.
     const { queues } = openDataDir(dataDir, 1000);
     // Only the worker's extensions keep a batch hidden while it works.
     const worker = spawnWorker(dataDir, {
       WORKER_BATCH_SIZE: '10',
-      VISIBILITY_TIMEOUT_MS: '200',
+      VISIBILITY_TIMEOUT_MS: '600',
       MAX_ATTEMPTS: '1000',
     });
     const reports: WorkerReport[] = [];
@@ -106,9 +105,25 @@ describe('a worker busy longer than the visibility timeout', () => {
     const batchMs = reports
       .filter((r) => r.kind === 'jobClassified')
       .map((r) => (r as { serviceMs: number }).serviceMs * 10);
-    expect(Math.max(...batchMs)).toBeGreaterThan(200);
+    expect(Math.max(...batchMs)).toBeGreaterThan(600);
     worker.child.kill('SIGTERM');
     expect(await worker.exit).toBe(0);
     await Promise.all(Object.values(queues).map((q) => q.close()));
   }, 90_000);
 });
+
+/** `count` distinct 3000×2000 JPEGs of noise, each used six times: slow to decode, quick to make. */
+async function largeImages(dir: string, count: number): Promise<string[]> {
+  const files: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const file = join(dir, `large-${i}.jpg`);
+    const jpeg = await sharp(randomBytes(3000 * 2000 * 3), {
+      raw: { width: 3000, height: 2000, channels: 3 },
+    })
+      .jpeg({ quality: 90 })
+      .toBuffer();
+    writeFileSync(file, jpeg);
+    files.push(file);
+  }
+  return Array.from({ length: count * 6 }, (_, i) => files[i % count]);
+}
