@@ -1,9 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseEnv, positiveInt } from './env';
 import { LOCAL_SCALING } from '../../state-machines/scaling-policy';
-
-const positiveInt = () => z.coerce.number().int().positive();
 
 const schema = z
   .object({
@@ -83,17 +82,11 @@ export interface AppConfig {
   visibilityTimeoutMs: number;
 }
 
-/** Thrown at start when the environment does not describe a valid configuration. */
-export class InvalidConfigError extends Error {}
+export { InvalidConfigError } from './env';
 
 /** Reads and validates the configuration; every problem is named in one error. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new InvalidConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(schema, env, 'configuration');
   return {
     port: e.PORT,
     dataDir: resolve(e.DATA_DIR),

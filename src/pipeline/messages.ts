@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeIssues } from '../common/zod-issues';
 
 /**
  * The wire format between the control plane and the workers. Both directions are JSON in queue
@@ -72,10 +73,7 @@ export function decodeMessage<T>(schema: z.ZodType<T>, body: string): T {
     throw new MalformedMessageError(`not JSON: ${body.slice(0, 80)}`);
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success)
-    throw new MalformedMessageError(
-      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-    );
+  if (!parsed.success) throw new MalformedMessageError(describeIssues(parsed.error.issues, '; ', 'message'));
   return parsed.data;
 }
 

@@ -1,5 +1,6 @@
 import { ZodType } from 'zod';
 import { ServiceError } from '../common/errors';
+import { describeIssues } from '../common/zod-issues';
 
 /** A request whose parameters are malformed; the message names each problem. */
 export class InvalidRequestError extends ServiceError {
@@ -11,7 +12,5 @@ export class InvalidRequestError extends ServiceError {
 export function parseRequest<T>(schema: ZodType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  throw new InvalidRequestError(
-    parsed.error.issues.map((issue) => `${issue.path.join('.') || 'request'}: ${issue.message}`).join('; '),
-  );
+  throw new InvalidRequestError(describeIssues(parsed.error.issues, '; ', 'request'));
 }

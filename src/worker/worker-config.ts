@@ -1,8 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { InvalidConfigError } from '../config/app-config';
-
-const positiveInt = () => z.coerce.number().int().positive();
+import { parseEnv, positiveInt } from '../config/env';
 
 const schema = z.object({
   WORKER_ID: z.string().min(1),
@@ -42,12 +40,7 @@ export interface WorkerConfig {
 }
 
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new InvalidConfigError(`Invalid worker configuration:\n  ${problems.join('\n  ')}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(schema, env, 'worker configuration');
   return {
     workerId: e.WORKER_ID,
     instanceId: e.INSTANCE_ID ?? `pid-${process.pid}`,
