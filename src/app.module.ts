@@ -2,8 +2,8 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { MulterModule } from '@nestjs/platform-express';
 import { ActorsModule } from './actors/actors.module';
-import { LocalAdaptersModule } from './adapters/local/local-adapters.module';
-import { APP_CONFIG, AppConfig } from './config/app-config';
+import { AdaptersModule } from './adapters/adapters.module';
+import { APP_CONFIG, AppConfig, loadConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { EventsModule } from './events/events.module';
 import { ControllerApiController } from './fleet/controller-api.controller';
@@ -23,13 +23,13 @@ import { MAX_FILES_PER_REQUEST, UploadController } from './web/upload.controller
 @Module({})
 export class AppModule {
   /** @param config explicit settings (tests); default: read from the environment. */
-  static forRoot(config?: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig = loadConfig()): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
         EventsModule,
-        LocalAdaptersModule,
+        AdaptersModule.forRoot(config),
         ActorsModule,
         ProjectionsModule,
         JobsModule,

@@ -37,3 +37,97 @@ describe('loadConfig', () => {
     );
   });
 });
+
+describe('loadConfig with PROFILE=aws', () => {
+  const aws = { PROFILE: 'aws', AWS_REGION: 'eu-west-1', S3_BUCKET: 'my-images' };
+
+  it('names the missing region and bucket, and a bad bucket name, in one error', () => {
+    expect(() => loadConfig({ PROFILE: 'aws', COMPUTE: 'local' })).toThrow(/AWS_REGION[\s\S]*S3_BUCKET/);
+    expect(() => loadConfig({ ...aws, COMPUTE: 'local', S3_BUCKET: 'My_Bucket' })).toThrow(
+      /S3_BUCKET: an S3 bucket name/,
+    );
+  });
+
+  it('defaults the queue names and takes endpoints for S3- and SQS-compatible servers', () => {
+    const config = loadConfig({
+      ...aws,
+      COMPUTE: 'local',
+      AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9324',
+      AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4568',
+      S3_FORCE_PATH_STYLE: 'true',
+    });
+    expect(config).toMatchObject({ profile: 'aws', compute: 'local', ec2: undefined });
+    expect(config.aws).toEqual({
+      region: 'eu-west-1',
+      sqsEndpoint: 'http://127.0.0.1:9324',
+      s3Endpoint: 'http://127.0.0.1:4568',
+      s3ForcePathStyle: true,
+      queues: {
+        requests: 'eir-requests',
+        responses: 'eir-responses',
+        deadLetter: 'eir-requests-dead-letter',
+      },
+      bucket: 'my-images',
+    });
+  });
+
+  it('launches EC2 instances by default, which need a launch template or an AMI and instance type', () => {
+    expect(() => loadConfig(aws)).toThrow(/launch template[\s\S]*EC2_AMI_ID/);
+    expect(loadConfig({ ...aws, EC2_LAUNCH_TEMPLATE_NAME: 'eir-worker' })).toMatchObject({
+      compute: 'ec2',
+      ec2: { launchTemplate: { name: 'eir-worker' }, instanceCap: 20, fleetId: 'default' },
+    });
+    expect(
+      loadConfig({
+        ...aws,
+        EC2_AMI_ID: 'ami-1',
+        EC2_INSTANCE_TYPE: 't3.small',
+        EC2_SECURITY_GROUP_IDS: 'sg-1, sg-2',
+        EC2_INSTANCE_PROFILE: 'eir-worker',
+      }).ec2?.instance,
+    ).toEqual({
+      imageId: 'ami-1',
+      instanceType: 't3.small',
+      securityGroupIds: ['sg-1', 'sg-2'],
+      instanceProfile: { name: 'eir-worker' },
+    });
+  });
+
+  it('refuses EC2 workers with the local queues', () => {
+    expect(() => loadConfig({ COMPUTE: 'ec2' })).toThrow(/COMPUTE: ec2 needs PROFILE=aws/);
+  });
+});
+
+describe('loadConfig defaults by where workers run', () => {
+  const ec2 = {
+    PROFILE: 'aws',
+    AWS_REGION: 'eu-west-1',
+    S3_BUCKET: 'my-images',
+    EC2_LAUNCH_TEMPLATE_ID: 'lt-1',
+  };
+
+  it('uses the AWS numbers for EC2 instances: 19 workers at most, a 10 s period, a boot of 40 s', () => {
+    expect(loadConfig(ec2)).toMatchObject({
+      maxWorkers: 19,
+      scalingPeriodMs: 10_000,
+      scaling: { acceptableLatencyMs: 50_000, expectedBootMs: 40_000, defaultServiceTimeMs: 1_000 },
+      workerHeartbeatTimeoutMs: 180_000,
+    });
+  });
+
+  it('keeps the local numbers for worker processes, whichever profile holds the queues', () => {
+    const local = loadConfig({ ...ec2, COMPUTE: 'local' });
+    expect(local).toMatchObject({ maxWorkers: availableParallelism(), scalingPeriodMs: 1_000 });
+    expect(local.scaling.expectedBootMs).toBe(loadConfig({}).scaling.expectedBootMs);
+  });
+
+  it('lets the environment override a fleet default', () => {
+    expect(loadConfig({ ...ec2, MAX_WORKERS: '5', SCALING_PERIOD_MS: '2000' })).toMatchObject({
+      maxWorkers: 5,
+      scalingPeriodMs: 2_000,
+    });
+    expect(() => loadConfig({ ...ec2, MIN_WORKERS: '20' })).toThrow(
+      /MIN_WORKERS must not exceed MAX_WORKERS/,
+    );
+  });
+});

@@ -1,16 +1,52 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { parseEnv, positiveInt } from './env';
-import { LOCAL_SCALING } from '../../state-machines/scaling-policy';
+import { AwsConfig, Ec2Config, loadAwsConfig, loadEc2Config } from './aws-config';
+import { InvalidConfigError, parseEnv, positiveInt } from './env';
+import { AWS_COOLDOWN_MS, AWS_SCALING, LOCAL_SCALING } from '../../state-machines/scaling-policy';
+import type { BackendSettings } from '../adapters/backend';
+
+/**
+ * Defaults that depend on where the workers run: a child process is useful within a second or two,
+ * an EC2 instance after about a minute, and the original's account allowed 20 instances (19
+ * workers and the control plane). Each can be set in the environment.
+ */
+const FLEET_DEFAULTS = {
+  local: {
+    MAX_WORKERS: availableParallelism(),
+    SCALING_PERIOD_MS: 1_000,
+    ACCEPTABLE_LATENCY_MS: LOCAL_SCALING.acceptableLatencyMs,
+    EXPECTED_BOOT_MS: LOCAL_SCALING.expectedBootMs,
+    SERVICE_TIME_MS: LOCAL_SCALING.defaultServiceTimeMs,
+    SCALE_IN_STABILISATION_MS: LOCAL_SCALING.scaleInStabilisationMs,
+    MAX_SCALE_IN_PER_STEP: LOCAL_SCALING.maxScaleInPerStep,
+    COOLDOWN_MS: 5_000,
+    WORKER_IDLE_TIMEOUT_MS: 2_000,
+    WORKER_HEARTBEAT_TIMEOUT_MS: 30_000,
+  },
+  ec2: {
+    MAX_WORKERS: AWS_SCALING.maxWorkers,
+    SCALING_PERIOD_MS: 10_000,
+    ACCEPTABLE_LATENCY_MS: AWS_SCALING.acceptableLatencyMs,
+    EXPECTED_BOOT_MS: AWS_SCALING.expectedBootMs,
+    SERVICE_TIME_MS: AWS_SCALING.defaultServiceTimeMs,
+    SCALE_IN_STABILISATION_MS: AWS_SCALING.scaleInStabilisationMs,
+    MAX_SCALE_IN_PER_STEP: AWS_SCALING.maxScaleInPerStep,
+    COOLDOWN_MS: AWS_COOLDOWN_MS,
+    WORKER_IDLE_TIMEOUT_MS: 10_000,
+    // A pending worker is lost when it has not reported by then: it must cover the boot.
+    WORKER_HEARTBEAT_TIMEOUT_MS: 180_000,
+  },
+};
 
 const schema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     DATA_DIR: z.string().min(1).default('data'),
-    PROFILE: z.enum(['local']).default('local'),
+    PROFILE: z.enum(['local', 'aws']).default('local'),
+    COMPUTE: z.enum(['local', 'ec2']).optional(),
     MIN_WORKERS: z.coerce.number().int().min(0).default(1),
-    MAX_WORKERS: positiveInt().default(availableParallelism()),
+    MAX_WORKERS: positiveInt().optional(),
     MODEL: z.string().min(1).default('mobilenet_v2_1.0_224_quant'),
     MODEL_MIRROR: z.string().min(1).optional(),
     MAX_UPLOAD_BYTES: positiveInt().default(10 * 1024 * 1024),
@@ -19,20 +55,31 @@ const schema = z
     MAX_ATTEMPTS: positiveInt().max(1000).default(3),
     WORKER_THREADS: positiveInt().default(1),
     WORKER_BATCH_SIZE: positiveInt().max(10).default(4),
-    SCALING_PERIOD_MS: positiveInt().default(1000),
-    ACCEPTABLE_LATENCY_MS: positiveInt().default(LOCAL_SCALING.acceptableLatencyMs),
-    EXPECTED_BOOT_MS: positiveInt().default(LOCAL_SCALING.expectedBootMs),
-    SERVICE_TIME_MS: positiveInt().default(LOCAL_SCALING.defaultServiceTimeMs),
-    SCALE_IN_STABILISATION_MS: z.coerce.number().int().min(0).default(LOCAL_SCALING.scaleInStabilisationMs),
-    MAX_SCALE_IN_PER_STEP: positiveInt().default(LOCAL_SCALING.maxScaleInPerStep),
-    COOLDOWN_MS: z.coerce.number().int().min(0).default(5_000),
-    WORKER_IDLE_TIMEOUT_MS: positiveInt().default(2_000),
-    WORKER_HEARTBEAT_TIMEOUT_MS: positiveInt().default(30_000),
+    SCALING_PERIOD_MS: positiveInt().optional(),
+    ACCEPTABLE_LATENCY_MS: positiveInt().optional(),
+    EXPECTED_BOOT_MS: positiveInt().optional(),
+    SERVICE_TIME_MS: positiveInt().optional(),
+    SCALE_IN_STABILISATION_MS: z.coerce.number().int().min(0).optional(),
+    MAX_SCALE_IN_PER_STEP: positiveInt().optional(),
+    COOLDOWN_MS: z.coerce.number().int().min(0).optional(),
+    WORKER_IDLE_TIMEOUT_MS: positiveInt().optional(),
+    WORKER_HEARTBEAT_TIMEOUT_MS: positiveInt().optional(),
     VISIBILITY_TIMEOUT_MS: positiveInt().default(30_000),
+  })
+  .transform((env) => {
+    const compute = env.COMPUTE ?? (env.PROFILE === 'aws' ? 'ec2' : 'local');
+    const given = Object.fromEntries(
+      Object.entries(env).filter(([, value]) => value !== undefined),
+    ) as Partial<typeof env>;
+    return { ...env, ...FLEET_DEFAULTS[compute], ...given, COMPUTE: compute };
   })
   .refine((env) => env.MIN_WORKERS <= env.MAX_WORKERS, {
     message: 'MIN_WORKERS must not exceed MAX_WORKERS',
     path: ['MIN_WORKERS'],
+  })
+  .refine((env) => env.COMPUTE !== 'ec2' || env.PROFILE === 'aws', {
+    message: 'ec2 needs PROFILE=aws: instances cannot reach the local queues',
+    path: ['COMPUTE'],
   });
 
 /** The control plane's settings, read from the environment and validated once at start. */
@@ -41,11 +88,21 @@ export interface AppConfig {
   port: number;
   /** Folder for the SQLite files and stored objects (env DATA_DIR, default `./data`). */
   dataDir: string;
-  /** Which adapters back the ports (env PROFILE, default `local`: SQLite, files, child processes). */
-  profile: 'local';
+  /** Which adapters back the queues and objects (env PROFILE: `local`, the default: SQLite and files; `aws`: SQS and S3). */
+  profile: 'local' | 'aws';
+  /**
+   * Where workers run (env COMPUTE: `local`, child processes, the default with PROFILE=local;
+   * `ec2`, instances, the default with PROFILE=aws). PROFILE=aws with COMPUTE=local runs the
+   * workers here against SQS and S3.
+   */
+  compute: 'local' | 'ec2';
+  /** The queues, bucket and endpoints of PROFILE=aws; see {@link AwsConfig}. */
+  aws?: AwsConfig;
+  /** How COMPUTE=ec2 launches instances; see {@link Ec2Config}. */
+  ec2?: Ec2Config;
   /** Always-on workers (env MIN_WORKERS, default 1). */
   minWorkers: number;
-  /** Most workers at once (env MAX_WORKERS, default: the number of cores). */
+  /** Most workers at once (env MAX_WORKERS, default: the number of cores; 19 with COMPUTE=ec2). */
   maxWorkers: number;
   /** Model id, a manifest in `models/` (env MODEL, default `mobilenet_v2_1.0_224_quant`). */
   model: string;
@@ -63,9 +120,9 @@ export interface AppConfig {
   workerThreads: number;
   /** Jobs a worker takes and classifies together (env WORKER_BATCH_SIZE, 1–10, default 4). */
   workerBatchSize: number;
-  /** How often the controller looks at the backlog (env SCALING_PERIOD_MS, default 1 000). */
+  /** How often the controller looks at the backlog (env SCALING_PERIOD_MS, default 1 000; 10 000 with COMPUTE=ec2). */
   scalingPeriodMs: number;
-  /** The scaling policy's numbers; see the README's table for each variable and its default. */
+  /** The scaling policy's numbers; see the README's table for each variable and its defaults (local, ec2). */
   scaling: {
     acceptableLatencyMs: number;
     expectedBootMs: number;
@@ -74,9 +131,9 @@ export interface AppConfig {
     maxScaleInPerStep: number;
     cooldownMs: number;
   };
-  /** A worker with no job for this long is idle (env WORKER_IDLE_TIMEOUT_MS, default 2 000). */
+  /** A worker with no job for this long is idle (env WORKER_IDLE_TIMEOUT_MS, default 2 000; 10 000 with COMPUTE=ec2). */
   workerIdleTimeoutMs: number;
-  /** A worker silent for this long is lost (env WORKER_HEARTBEAT_TIMEOUT_MS, default 30 000). */
+  /** A worker silent for this long, or not started by then, is lost (env WORKER_HEARTBEAT_TIMEOUT_MS, default 30 000; 180 000 with COMPUTE=ec2). */
   workerHeartbeatTimeoutMs: number;
   /** How long a job received by a worker stays hidden; workers extend it while they work (env VISIBILITY_TIMEOUT_MS, default 30 000). */
   visibilityTimeoutMs: number;
@@ -87,10 +144,14 @@ export { InvalidConfigError } from './env';
 /** Reads and validates the configuration; every problem is named in one error. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const e = parseEnv(schema, env, 'configuration');
+  const compute = e.COMPUTE;
   return {
     port: e.PORT,
     dataDir: resolve(e.DATA_DIR),
     profile: e.PROFILE,
+    compute,
+    aws: e.PROFILE === 'aws' ? loadAwsConfig(env) : undefined,
+    ec2: compute === 'ec2' ? loadEc2Config(env) : undefined,
     minWorkers: e.MIN_WORKERS,
     maxWorkers: e.MAX_WORKERS,
     model: e.MODEL,
@@ -123,3 +184,12 @@ export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
 
 /** DI token of {@link AppConfig}. */
 export const APP_CONFIG = Symbol('AppConfig');
+
+/** The backend the control plane and its workers share, as {@link openBackend} takes it. */
+export function backendSettings(config: AppConfig): BackendSettings {
+  if (config.profile === 'aws') {
+    if (!config.aws) throw new InvalidConfigError('PROFILE=aws needs its AWS configuration');
+    return { profile: 'aws', aws: config.aws };
+  }
+  return { profile: 'local', dataDir: config.dataDir, maxAttempts: config.maxAttempts };
+}

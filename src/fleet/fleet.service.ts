@@ -12,6 +12,7 @@ import { CONTROLLER, WORKER } from '../actors/actor-kinds';
 import { EffectRegistry } from '../actors/effect-registry';
 import { InstanceNotFoundError } from '../compute/compute.errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { awsWorkerEnv } from '../config/aws-config';
 import { Compute } from '../ports/compute.port';
 
 const ENDED = ['terminated', 'lost'];
@@ -134,18 +135,21 @@ export class FleetService implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** The environment a worker process needs to find the queues, the objects and the model. */
+  /** The environment a worker needs to find the queues, the objects and the model (on EC2: all it gets). */
   private workerEnv(): Record<string, string> {
     const { dataDir, model, modelMirror, maxAttempts, workerThreads, workerBatchSize, visibilityTimeoutMs } =
       this.config;
+    // Paths of this machine mean nothing on an instance, which has the model in its image.
+    const sameMachine = this.config.compute === 'local';
     return {
-      DATA_DIR: dataDir,
+      ...(sameMachine ? { DATA_DIR: dataDir } : {}),
       MODEL: model,
-      ...(modelMirror ? { MODEL_MIRROR: modelMirror } : {}),
+      ...(sameMachine && modelMirror ? { MODEL_MIRROR: modelMirror } : {}),
       MAX_ATTEMPTS: String(maxAttempts),
       WORKER_THREADS: String(workerThreads),
       WORKER_BATCH_SIZE: String(workerBatchSize),
       VISIBILITY_TIMEOUT_MS: String(visibilityTimeoutMs),
+      ...(this.config.aws ? awsWorkerEnv(this.config.aws) : {}),
     };
   }
 

@@ -1,10 +1,13 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { BackendSettings } from '../adapters/backend';
+import { loadAwsConfig } from '../config/aws-config';
 import { parseEnv, positiveInt } from '../config/env';
 
 const schema = z.object({
   WORKER_ID: z.string().min(1),
   INSTANCE_ID: z.string().min(1).optional(),
+  PROFILE: z.enum(['local', 'aws']).default('local'),
   DATA_DIR: z.string().min(1).default('data'),
   MODEL: z.string().min(1).default('mobilenet_v2_1.0_224_quant'),
   MODEL_MIRROR: z.string().min(1).optional(),
@@ -21,8 +24,12 @@ export interface WorkerConfig {
   workerId: string;
   /** The provider's id of this instance (env INSTANCE_ID, default: `pid-<pid>`). */
   instanceId: string;
-  /** Where the queues and objects are (env DATA_DIR, default `./data`). */
-  dataDir: string;
+  /**
+   * Where the queues and objects are: with env PROFILE `local` (the default), SQLite files and a
+   * folder under env DATA_DIR (default `./data`); with `aws`, the SQS queues and the S3 bucket the
+   * AWS variables name (see `loadAwsConfig`).
+   */
+  backend: BackendSettings;
   /** Model id (env MODEL, default `mobilenet_v2_1.0_224_quant`). */
   model: string;
   /** Folder to copy model files from (env MODEL_MIRROR, default `../shared/models` if present). */
@@ -44,7 +51,10 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   return {
     workerId: e.WORKER_ID,
     instanceId: e.INSTANCE_ID ?? `pid-${process.pid}`,
-    dataDir: resolve(e.DATA_DIR),
+    backend:
+      e.PROFILE === 'aws'
+        ? { profile: 'aws', aws: loadAwsConfig(env) }
+        : { profile: 'local', dataDir: resolve(e.DATA_DIR), maxAttempts: e.MAX_ATTEMPTS },
     model: e.MODEL,
     modelMirror: e.MODEL_MIRROR && resolve(e.MODEL_MIRROR),
     maxAttempts: e.MAX_ATTEMPTS,

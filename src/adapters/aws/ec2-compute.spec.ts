@@ -146,9 +146,10 @@ describe('Ec2Compute', () => {
       expect(envFileOf(runRequests()[0])).toBe(
         'GREETING="say \\"hi\\" \\$HOME \\`x\\` \\\\"\nWORKER_ID="w-7"\n',
       );
-      expect(userData).toContain("base64 -d > '/etc/worker/env'");
+      expect(userData).toContain("base64 -d > '/etc/worker/env.new'");
       expect(userData).toContain('latest/meta-data/instance-id');
-      expect(userData).toContain(`echo "INSTANCE_ID=$instance_id" >> '/etc/worker/env'`);
+      expect(userData).toContain(`echo "INSTANCE_ID=$instance_id" >> '/etc/worker/env.new'`);
+      expect(userData).toContain("mv '/etc/worker/env.new' '/etc/worker/env'");
       expect(userData.trimEnd().split('\n').pop()).toBe("systemctl start 'worker.service'");
     });
 

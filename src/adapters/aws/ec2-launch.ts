@@ -156,12 +156,14 @@ export function workerUserData(spec: LaunchSpec, request: LaunchRequest): string
     'set -euo pipefail',
     'umask 077',
     `mkdir -p "$(dirname '${envFile}')"`,
-    `base64 -d > '${envFile}' <<'WORKER_ENV'`,
+    `base64 -d > '${envFile}.new' <<'WORKER_ENV'`,
     Buffer.from(envFileText, 'utf8').toString('base64'),
     'WORKER_ENV',
     "token=$(curl -fsS -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' http://169.254.169.254/latest/api/token)",
     'instance_id=$(curl -fsS -H "X-aws-ec2-metadata-token: $token" http://169.254.169.254/latest/meta-data/instance-id)',
-    `echo "INSTANCE_ID=$instance_id" >> '${envFile}'`,
+    `echo "INSTANCE_ID=$instance_id" >> '${envFile}.new'`,
+    // Complete or absent, never half written: the unit must not start from a partial file.
+    `mv '${envFile}.new' '${envFile}'`,
     `systemctl start '${serviceName}'`,
     '',
   ].join('\n');

@@ -7,74 +7,43 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { PassThrough, Readable } from 'node:stream';
 import { recordCalls } from '../../../test/fixtures/aws-sdk-calls';
+import { LocalS3Server, S3RVER_CREDENTIALS, startLocalS3Server } from '../../../test/support/local-s3-server';
 import { ObjectNotFoundError } from '../../object-store/object-store.errors';
 import { ObjectStore } from '../../ports/object-store.port';
 import { ObjectStoreBackendError } from './s3-errors';
 import { MIN_PART_BYTES } from './s3-parts';
 import { S3ObjectStore } from './s3-object-store';
 
-const S3RVER = join(__dirname, '../../../test/fixtures/aws-s3rver.js');
 const BUCKET = 'contract-bucket';
 
-let dataDir: string;
-let server: ChildProcess;
-let endpoint: string;
+let server: LocalS3Server;
 let client: S3Client;
 const clients: S3Client[] = [];
 
-/** A real S3 client for the local server; s3rver serves path-style URLs and checks these credentials. */
+/** A real S3 client for the local server; s3rver serves path-style URLs and checks its credentials. */
 function newClient(): S3Client {
   const created = new S3Client({
     region: 'us-east-1',
-    endpoint,
+    endpoint: server.endpoint,
     forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    credentials: S3RVER_CREDENTIALS,
   });
   clients.push(created);
   return created;
 }
 
-/** Starts s3rver in a child process and resolves with its port once it listens. */
-async function startS3rver(directory: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', S3RVER, directory], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('s3rver did not start within 10 s')), 10_000);
-    child.once('exit', (code) => reject(new Error(`s3rver exited with code ${code} before listening`)));
-    createInterface({ input: child.stdout! }).once('line', (line) => {
-      clearTimeout(timer);
-      resolve((JSON.parse(line) as { port: number }).port);
-    });
-  });
-  return { child, port };
-}
-
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 's3rver-'));
-  const started = await startS3rver(dataDir);
-  server = started.child;
-  endpoint = `http://127.0.0.1:${started.port}`;
+  server = await startLocalS3Server();
   client = newClient();
   await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
 });
 
 afterAll(async () => {
   clients.forEach((each) => each.destroy());
-  if (server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await exited;
-  }
-  await rm(dataDir, { recursive: true, force: true });
+  await server.stop();
 });
 
 describe('S3ObjectStore on s3rver', () => {

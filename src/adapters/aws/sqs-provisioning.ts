@@ -30,7 +30,7 @@ export interface CreatedQueues {
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 // SQS's longest retention (14 days). A redriven message keeps its first enqueue time, so the
 // dead-letter queue must keep messages longer than the work queue (4 days by default) does.
-const DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 60 * 60;
+export const DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 60 * 60;
 
 /**
  * Creates a standard work queue whose `RedrivePolicy` moves a message to a dead-letter queue after

@@ -10,10 +10,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createSqsServer } from 'local-aws-sqs';
 import { recordCalls } from '../../../test/fixtures/aws-sdk-calls';
+import { LocalSqsServer, startLocalSqsServer } from '../../../test/support/local-sqs-server';
 import { Queue } from '../../ports/queue.port';
 import {
   InvalidReceiptHandleError,
@@ -24,7 +22,7 @@ import {
 import { createQueueWithDeadLetter, deleteQueues } from './sqs-provisioning';
 import { SqsQueue } from './sqs-queue';
 
-let server: Server;
+let server: LocalSqsServer;
 let endpoint: string;
 let client: SQSClient;
 const clients: SQSClient[] = [];
@@ -42,15 +40,14 @@ function newClient(options: { endpoint?: string; maxAttempts?: number } = {}): S
 }
 
 beforeAll(async () => {
-  server = await createSqsServer({ port: 0, hostname: '127.0.0.1' });
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startLocalSqsServer();
+  endpoint = server.endpoint;
   client = newClient();
 });
 
 afterAll(async () => {
   clients.forEach((each) => each.destroy());
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await server.stop();
 });
 
 describe('SqsQueue on local-aws-sqs', () => {

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
+import { findRepoRoot } from '../../models/model-sources';
 import { Clock } from '../../ports/clock.port';
 import { QUEUE_NAMES, REQUEST_VISIBILITY_TIMEOUT_MS } from '../../pipeline/queue-tokens';
 import { FsObjectStore } from './fs-object-store';
+import { ProcessCompute } from './process-compute';
 import { SqliteQueue } from './sqlite-queue';
 
 /** Where the embedded default keeps its state under DATA_DIR. Every process derives the same paths. */
@@ -32,4 +34,10 @@ export function openLocalQueues(dataDir: string, maxAttempts: number, clock: Clo
 /** The input and output objects, as files under DATA_DIR/objects. */
 export function openLocalObjectStore(dataDir: string): FsObjectStore {
   return new FsObjectStore({ rootDir: localPaths(dataDir).objects });
+}
+
+/** Workers as child processes of this one, running the built worker entry (`dist/src/worker.js`). */
+export function createWorkerProcesses(clock: Clock): ProcessCompute {
+  const root = findRepoRoot(__dirname);
+  return new ProcessCompute({ args: [join(root, 'dist', 'src', 'worker.js')], cwd: root, clock });
 }

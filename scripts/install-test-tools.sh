@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Makes sure the tools the tests drive are installed: Chromium for the browser tests, ShellCheck for
+# the shell-script tests. Either may be named by a path (CHROMIUM_PATH, SHELLCHECK_PATH); what is
+# missing is installed from Debian's packages with apt-get when we may (root), in one go.
+set -euo pipefail
+
+missing=()
+
+# need <variable that may name the executable> <default command or path> <Debian package>
+need() {
+  local variable=$1 default=$2 package=$3
+  local given=${!variable:-}
+  if [[ -n "$given" ]]; then
+    if [[ -x "$given" ]]; then
+      return 0
+    fi
+    echo "$variable=$given is not an executable file" >&2
+    exit 1
+  fi
+  if ! command -v "$default" >/dev/null; then
+    missing+=("$package")
+  fi
+}
+
+need CHROMIUM_PATH /usr/bin/chromium chromium
+need SHELLCHECK_PATH shellcheck shellcheck
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  exit 0
+fi
+if [[ "$(id -u)" -ne 0 ]] || ! command -v apt-get >/dev/null; then
+  echo "The tests need: ${missing[*]}. Install Debian's packages as root (apt-get install -y ${missing[*]})," >&2
+  echo "or set CHROMIUM_PATH / SHELLCHECK_PATH to the executables." >&2
+  exit 1
+fi
+echo "Installing for the tests: ${missing[*]} (apt-get)..."
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,64 @@
+import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { backendSettings, type AppConfig } from '../config/app-config';
+import { DEAD_LETTER_QUEUE, REQUEST_QUEUE, RESPONSE_QUEUE } from '../pipeline/queue-tokens';
+import { Clock } from '../ports/clock.port';
+import { Compute } from '../ports/compute.port';
+import { ObjectStore } from '../ports/object-store.port';
+import { createEc2Client } from './aws/aws-clients';
+import { Ec2Compute } from './aws/ec2-compute';
+import { Backend, openBackend } from './backend';
+import { createWorkerProcesses } from './local/local-adapters';
+
+const BACKEND = Symbol('Backend');
+
+/** Closes the queues and releases the clients when the app shuts down. */
+class BackendCloser implements OnApplicationShutdown {
+  constructor(@Inject(BACKEND) private readonly backend: Backend) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.backend.close();
+  }
+}
+
+/**
+ * The adapters behind the ports, chosen by the configuration: the queues and the object store of
+ * its profile (`local`: SQLite and files; `aws`: SQS and S3), and workers as child processes
+ * (`COMPUTE=local`) or EC2 instances (`COMPUTE=ec2`).
+ */
+@Global()
+@Module({})
+export class AdaptersModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AdaptersModule,
+      providers: [
+        {
+          provide: BACKEND,
+          inject: [Clock],
+          useFactory: (clock: Clock) => openBackend(backendSettings(config), clock),
+        },
+        BackendCloser,
+        { provide: REQUEST_QUEUE, inject: [BACKEND], useFactory: (b: Backend) => b.requests },
+        { provide: RESPONSE_QUEUE, inject: [BACKEND], useFactory: (b: Backend) => b.responses },
+        { provide: DEAD_LETTER_QUEUE, inject: [BACKEND], useFactory: (b: Backend) => b.deadLetter },
+        { provide: ObjectStore, inject: [BACKEND], useFactory: (b: Backend) => b.objects },
+        { provide: Compute, inject: [Clock], useFactory: (clock: Clock) => createCompute(config, clock) },
+      ],
+      exports: [REQUEST_QUEUE, RESPONSE_QUEUE, DEAD_LETTER_QUEUE, ObjectStore, Compute],
+    };
+  }
+}
+
+function createCompute(config: AppConfig, clock: Clock): Compute {
+  if (config.compute === 'local') return createWorkerProcesses(clock);
+  if (!config.aws || !config.ec2) throw new Error('COMPUTE=ec2 needs its AWS and EC2 configuration');
+  const { ec2 } = config;
+  return new Ec2Compute({
+    client: createEc2Client(config.aws),
+    fleetId: ec2.fleetId,
+    launchTemplate: ec2.launchTemplate,
+    instance: ec2.instance,
+    instanceCap: ec2.instanceCap,
+    clock,
+  });
+}

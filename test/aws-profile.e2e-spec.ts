@@ -1,0 +1,123 @@
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { createQueueWithDeadLetter } from '../src/adapters/aws/sqs-provisioning';
+import { localPaths } from '../src/adapters/local/local-adapters';
+import { ControlPlaneProcess, freePort, waitFor } from './support/control-plane-process';
+import { LocalS3Server, S3RVER_CREDENTIALS, startLocalS3Server } from './support/local-s3-server';
+import { LocalSqsServer, startLocalSqsServer } from './support/local-sqs-server';
+import { datasetImages, defaultModelLabels } from './support/paths';
+
+interface JobView {
+  id: string;
+  status: string;
+  topLabel?: string;
+}
+
+const BUCKET = 'eir-e2e';
+const REGION = 'us-east-1';
+
+describe('PROFILE=aws against S3- and SQS-compatible servers, worker processes standing in for EC2', () => {
+  let sqs: LocalSqsServer;
+  let s3: LocalS3Server;
+  let s3Client: S3Client;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    [sqs, s3] = await Promise.all([startLocalSqsServer(), startLocalS3Server()]);
+    const sqsClient = new SQSClient({
+      region: REGION,
+      endpoint: sqs.endpoint,
+      credentials: S3RVER_CREDENTIALS,
+    });
+    await createQueueWithDeadLetter(sqsClient, {
+      name: 'eir-requests',
+      deadLetterName: 'eir-requests-dead-letter',
+      maxReceiveCount: 3,
+      visibilityTimeoutMs: 30_000,
+    });
+    await sqsClient.send(new CreateQueueCommand({ QueueName: 'eir-responses' }));
+    sqsClient.destroy();
+    s3Client = new S3Client({
+      region: REGION,
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      credentials: S3RVER_CREDENTIALS,
+    });
+    await s3Client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    dataDir = mkdtempSync(join(tmpdir(), 'aws-profile-'));
+  });
+
+  afterAll(async () => {
+    s3Client?.destroy();
+    await Promise.all([sqs?.stop(), s3?.stop()]);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('classifies 50 uploaded images with every message through SQS and every byte through S3', async () => {
+    const plane = new ControlPlaneProcess(dataDir, await freePort(), {
+      PROFILE: 'aws',
+      COMPUTE: 'local',
+      AWS_REGION: REGION,
+      AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_BUCKET: BUCKET,
+      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      MAX_WORKERS: '2',
+    });
+    await plane.start();
+
+    const images = datasetImages('ilsvrc2012-val-sample').slice(0, 50);
+    const ids: string[] = [];
+    for (let i = 0; i < images.length; i += 10) {
+      const form = new FormData();
+      for (const file of images.slice(i, i + 10))
+        form.append('files', new Blob([readFileSync(file)]), basename(file));
+      const response = await fetch(`${plane.url}/api/jobs`, { method: 'POST', body: form });
+      expect(response.status).toBe(202);
+      ids.push(...((await response.json()) as { jobs: JobView[] }).jobs.map((job) => job.id));
+    }
+    expect(new Set(ids).size).toBe(50);
+
+    const jobs = await waitFor(
+      'all 50 jobs reported',
+      async () => {
+        const page = (await (await fetch(`${plane.url}/api/jobs?status=reported&limit=100`)).json()) as {
+          total: number;
+          items: JobView[];
+        };
+        return page.total === 50 ? page.items : undefined;
+      },
+      120_000,
+    );
+    const labels = defaultModelLabels();
+    expect(jobs.map((job) => job.id).sort()).toEqual([...ids].sort());
+    for (const job of jobs) expect(labels.has(job.topLabel ?? '')).toBe(true);
+
+    // The requests went through the SQS endpoint: sent, received by the workers and deleted.
+    const sent = (sqs.requests.get('SendMessage') ?? 0) + (sqs.requests.get('SendMessageBatch') ?? 0);
+    expect(sent).toBeGreaterThan(0);
+    expect(sqs.requests.get('ReceiveMessage')).toBeGreaterThan(0);
+    expect(
+      (sqs.requests.get('DeleteMessage') ?? 0) + (sqs.requests.get('DeleteMessageBatch') ?? 0),
+    ).toBeGreaterThan(0);
+    // The bytes went through the S3 endpoint: every input and every output is in the bucket.
+    const listed = await s3Client.send(new ListObjectsV2Command({ Bucket: BUCKET }));
+    const keys = new Set((listed.Contents ?? []).map((object) => object.Key));
+    for (const id of ids) {
+      expect(keys.has(`inputs/${id}`)).toBe(true);
+      expect(keys.has(`outputs/${id}.json`)).toBe(true);
+    }
+    // ...and nothing took the local path: no queue file, no object folder beside the event log.
+    const paths = localPaths(dataDir);
+    expect(existsSync(paths.events)).toBe(true);
+    expect(existsSync(paths.queues)).toBe(false);
+    expect(existsSync(paths.objects)).toBe(false);
+
+    expect(await plane.stop()).toBe(0);
+  }, 180_000);
+});
