@@ -5,6 +5,7 @@ import { ActorsModule } from './actors/actors.module';
 import { AdaptersModule } from './adapters/adapters.module';
 import { APP_CONFIG, AppConfig, loadConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { DebugModule } from './debug/debug.module';
 import { EventsModule } from './events/events.module';
 import { ControllerApiController } from './fleet/controller-api.controller';
 import { HealthController } from './health/health.controller';
@@ -12,6 +13,7 @@ import { FleetController } from './fleet/fleet.controller';
 import { FleetModule } from './fleet/fleet.module';
 import { JobsController } from './jobs/jobs.controller';
 import { JobsModule } from './jobs/jobs.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { PipelineModule } from './pipeline/pipeline.module';
 import { ProjectionsModule } from './projections/projections.module';
 import { PageController } from './web/page.controller';
@@ -35,6 +37,8 @@ export class AppModule {
         JobsModule,
         FleetModule,
         PipelineModule,
+        DebugModule,
+        MetricsModule,
         MulterModule.registerAsync({
           inject: [APP_CONFIG],
           useFactory: (c: AppConfig) => ({

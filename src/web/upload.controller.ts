@@ -12,12 +12,14 @@ import { FileInterceptor, FilesInterceptor } from '@nestjs/platform-express';
 import type { Response } from 'express';
 import { JobsService, UploadedFile as Upload } from '../jobs/jobs.service';
 import { NoFileError } from '../jobs/upload.errors';
+import { UploadLatencyInterceptor } from '../metrics/upload-latency.interceptor';
 
 /** Most files in one `POST /api/jobs`. */
 export const MAX_FILES_PER_REQUEST = 500;
 
 /** Uploads: the REST API, and the course client's `POST /` that answers with the label. */
 @Controller()
+@UseInterceptors(UploadLatencyInterceptor)
 export class UploadController {
   constructor(private readonly jobs: JobsService) {}
 

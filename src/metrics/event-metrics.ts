@@ -1,0 +1,61 @@
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { Subscription } from 'rxjs';
+import type { ScalingDecision } from '../../state-machines/scaling-policy';
+import type { JobContext } from '../../state-machines/job.machine';
+import { ActorChange, ActorHost } from '../actors/actor-host.service';
+import { CONTROLLER, JOB } from '../actors/actor-kinds';
+import { METRIC_PREFIX } from './metrics.registry';
+
+/** Buckets of the classification latency, seconds: queue waits and worker boots reach minutes. */
+export const CLASSIFICATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+const SCALING_ACTIONS: readonly ScalingDecision['action'][] = ['scaleOut', 'scaleIn', 'hold'];
+
+/**
+ * Metrics counted from events as this process records them (the live path): the classification
+ * latency of each job and the controller's scaling decisions. Replayed events are skipped, so a
+ * restart starts them from zero — a counter reset, as Prometheus expects — instead of counting
+ * the log's history again. A duplicate `JobClassified` is ignored by the job machine and never
+ * reaches here, so each job is observed once.
+ */
+@Injectable()
+export class EventMetrics implements OnModuleDestroy {
+  private readonly classification: Histogram;
+  private readonly decisions: Counter<'action'>;
+  private readonly subscription: Subscription;
+
+  constructor(registry: Registry, host: ActorHost) {
+    this.classification = new Histogram({
+      name: `${METRIC_PREFIX}classification_latency_seconds`,
+      help: 'Seconds from JobUploaded to JobClassified of each job classified since this process started.',
+      buckets: CLASSIFICATION_BUCKETS,
+      registers: [registry],
+    });
+    this.decisions = new Counter({
+      name: `${METRIC_PREFIX}scaling_decisions_total`,
+      help: "The controller's scaling decisions (ScalingDecided events) recorded since this process started.",
+      labelNames: ['action'],
+      registers: [registry],
+    });
+    SCALING_ACTIONS.forEach((action) => this.decisions.inc({ action }, 0));
+    this.subscription = host.changes$.subscribe((change) => this.observe(change));
+  }
+
+  onModuleDestroy(): void {
+    this.subscription.unsubscribe();
+  }
+
+  private observe({ actor, event, replayed }: ActorChange): void {
+    if (replayed) return;
+    if (actor.kind === JOB && event.type === 'JobClassified') {
+      const { uploadedAt } = actor.snapshot.context as JobContext;
+      const classifiedAt = event.data.at as number;
+      this.classification.observe(Math.max(0, classifiedAt - uploadedAt) / 1000);
+    }
+    if (actor.kind === CONTROLLER && event.type === 'ScalingDecided') {
+      const { decision } = event.data as { decision: ScalingDecision };
+      this.decisions.inc({ action: decision.action });
+    }
+  }
+}

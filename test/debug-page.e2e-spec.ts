@@ -1,0 +1,176 @@
+import { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { controllerMachine } from '../state-machines/controller.machine';
+import { jobMachine } from '../state-machines/job.machine';
+import { workerMachine } from '../state-machines/worker.machine';
+import { AppModule } from '../src/app.module';
+import { testConfig } from '../src/config/app-config';
+import { launchBrowser, saveScreenshot } from './support/browser';
+import { waitFor } from './support/control-plane-process';
+import { datasetImages } from './support/paths';
+
+const MACHINES = { job: jobMachine, worker: workerMachine, controller: controllerMachine };
+const PAGE_TIMEOUT_MS = 60_000;
+
+/** The number under `state` in the live chart of `kind` (the "× n" line mermaid drew), or undefined. */
+function countIn(page: Page, kind: string, state: string): Promise<number | undefined> {
+  return page.evaluate(
+    ([kind, state]) => {
+      for (const node of document.querySelectorAll(`#chart-${kind} svg g.node`)) {
+        if (node.querySelector('text')?.textContent?.trim() !== state) continue;
+        const count = /× (\d+)/.exec(node.textContent ?? '');
+        return count ? Number(count[1]) : undefined;
+      }
+      return undefined;
+    },
+    [kind, state],
+  );
+}
+
+describe('the /debug page, in a browser, over a control plane with a real worker', () => {
+  let app: INestApplication;
+  let dataDir: string;
+  let baseUrl: string;
+  let browser: Browser;
+  let page: Page;
+  const requested: string[] = [];
+  let jobId: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'debug-page-'));
+    const moduleRef = await Test.createTestingModule({
+      imports: [AppModule.forRoot(testConfig({ port: 0, dataDir, minWorkers: 1, maxWorkers: 1 }))],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.listen(0, '127.0.0.1');
+    baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    page.setDefaultTimeout(PAGE_TIMEOUT_MS);
+    page.on('request', (request) => requested.push(request.url()));
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('draws the job, worker and controller statecharts generated from the machines, with no outside request', async () => {
+    await page.goto(`${baseUrl}/debug`);
+    for (const [kind, machine] of Object.entries(MACHINES)) {
+      await page.waitForSelector(`#chart-${kind} svg g.node`);
+      const names = await page.$$eval(`#chart-${kind} svg g.node text`, (texts) =>
+        texts.map((t) => t.textContent?.trim()),
+      );
+      for (const state of Object.keys(machine.root.states)) expect(names).toContain(state);
+    }
+    expect(await countIn(page, 'job', 'reported')).toBe(0);
+    expect(requested).toContain(`${baseUrl}/debug/assets/mermaid.min.js`);
+    expect(requested.filter((url) => !url.startsWith(`${baseUrl}/`) && !url.startsWith('data:'))).toEqual([]);
+    await saveScreenshot(page, 'debug-statecharts');
+  }, 60_000);
+
+  it('counts an uploaded job live: its state in the job chart goes from 0 to 1, without a reload', async () => {
+    const form = new FormData();
+    const file = datasetImages('ilsvrc2012-val-sample')[0];
+    form.append('files', new Blob([readFileSync(file)], { type: 'image/jpeg' }), basename(file));
+    const response = await fetch(`${baseUrl}/api/jobs`, { method: 'POST', body: form });
+    expect(response.status).toBe(202);
+    jobId = ((await response.json()) as { jobs: Array<{ id: string }> }).jobs[0].id;
+    const navigations = await page.evaluate(() => performance.getEntriesByType('navigation').length);
+
+    await waitFor('the job chart to count one reported job', async () =>
+      (await countIn(page, 'job', 'reported')) === 1 ? true : undefined,
+    );
+    expect(await page.evaluate(() => performance.getEntriesByType('navigation').length)).toBe(navigations);
+    expect(await page.textContent('#live-status')).toBe('live');
+    const workerCounts = await Promise.all(['running', 'idle'].map((s) => countIn(page, 'worker', s)));
+    expect(workerCounts.reduce((a, b) => (a ?? 0) + (b ?? 0), 0)).toBe(1);
+
+    await waitFor('the fleet table to show the worker that did the job, with its uptime', async () => {
+      const cells = await page.$$eval('#fleet-rows tr:first-child td', (tds) =>
+        tds.map((td) => td.textContent),
+      );
+      return /^(running|idle)$/.test(cells[1] ?? '') && cells[3] === '1' && /^\d+ s$/.test(cells[4] ?? '')
+        ? true
+        : undefined;
+    });
+    expect(await page.textContent('#decision-rows')).toMatch(/scaleOut.*below the minimum of 1/s);
+    // The job passed through the backlog: the backlog line's scale tops at 1, the fleet's at 1.
+    await waitFor('the backlog and fleet chart to show the job', async () =>
+      (await page.textContent('#series text.axis.backlog')) === '1' ? true : undefined,
+    );
+    expect(await page.textContent('#series text.axis.fleet')).toBe('1');
+    expect(await page.locator('#series path.line').count()).toBe(2);
+    await saveScreenshot(page, 'debug-after-upload');
+  }, 90_000);
+
+  it('steps the job back and forth through its history, each state replayed by the server', async () => {
+    const expected = ['uploaded', 'queued', 'queued', 'classified', 'reported'];
+    await page.fill('#inspect-ref', jobId);
+    await page.click('#inspect-form button[type=submit]');
+    await page.waitForFunction(
+      () => document.getElementById('inspect-position')?.textContent === 'event 5 of 5',
+    );
+
+    const expectStateAfter = async (k: number) => {
+      await page.waitForFunction(
+        (k) => document.getElementById('inspect-position')?.textContent === `event ${k} of 5`,
+        k,
+      );
+      expect(await page.textContent('#inspect-state')).toBe(expected[k - 1]);
+      await page.waitForFunction(
+        (state) =>
+          document.querySelector('#inspect-chart svg g.node.current text')?.textContent?.trim() === state,
+        expected[k - 1],
+      );
+      expect(await page.locator('#inspect-events li.current').getAttribute('data-index')).toBe(String(k));
+    };
+    await expectStateAfter(5);
+
+    for (let k = 4; k >= 1; k--) {
+      const replayed = page.waitForResponse(
+        (r) => r.url().includes(`/debug/api/streams/`) && r.url().endsWith(`k=${k}`),
+      );
+      await page.click('#inspect-prev');
+      expect((await replayed).status()).toBe(200);
+      await expectStateAfter(k);
+    }
+    expect(await page.isDisabled('#inspect-prev')).toBe(true);
+    await page.click('#inspect-next');
+    await expectStateAfter(2);
+    await page.locator('#inspect-slider').fill('4');
+    await expectStateAfter(4);
+    const visited = await page.$$eval('#inspect-chart svg g.node.visited', (nodes) =>
+      nodes.map((node) => node.querySelector('text')?.textContent?.trim()),
+    );
+    expect(visited.sort()).toEqual(['queued', 'uploaded']);
+    await saveScreenshot(page, 'debug-inspector');
+  }, 60_000);
+
+  it('answers 404 for an unknown stream and 400 for a step outside the stream, with reasons', async () => {
+    const unknown = await fetch(`${baseUrl}/debug/api/streams/no-such-thing`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({
+      error: 'unknown_stream',
+      message: 'No job, worker or controller stream no-such-thing in the log',
+    });
+    for (const k of [0, 6]) {
+      const outside = await fetch(`${baseUrl}/debug/api/streams/job-${jobId}?k=${k}`);
+      expect(outside.status).toBe(400);
+      expect(await outside.json()).toEqual({
+        error: 'step_out_of_range',
+        message: `k must be a whole number from 1 to 5, the stream's events; got ${k}`,
+      });
+    }
+    const malformed = await fetch(`${baseUrl}/debug/api/streams/controller?k=two`);
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { error: string }).error).toBe('invalid_request');
+  });
+});
