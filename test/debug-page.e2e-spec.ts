@@ -1,16 +1,11 @@
-import { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { controllerMachine } from '../state-machines/controller.machine';
 import { jobMachine } from '../state-machines/job.machine';
 import { workerMachine } from '../state-machines/worker.machine';
-import { AppModule } from '../src/app.module';
-import { testConfig } from '../src/config/app-config';
 import { launchBrowser, saveScreenshot } from './support/browser';
+import { InProcessService, startInProcessService } from './support/in-process-service';
 import { waitFor } from './support/control-plane-process';
 import { datasetImages } from './support/paths';
 
@@ -33,8 +28,7 @@ function countIn(page: Page, kind: string, state: string): Promise<number | unde
 }
 
 describe('the /debug page, in a browser, over a control plane with a real worker', () => {
-  let app: INestApplication;
-  let dataDir: string;
+  let service: InProcessService;
   let baseUrl: string;
   let browser: Browser;
   let page: Page;
@@ -42,13 +36,8 @@ describe('the /debug page, in a browser, over a control plane with a real worker
   let jobId: string;
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'debug-page-'));
-    const moduleRef = await Test.createTestingModule({
-      imports: [AppModule.forRoot(testConfig({ port: 0, dataDir, minWorkers: 1, maxWorkers: 1 }))],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.listen(0, '127.0.0.1');
-    baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    service = await startInProcessService('debug-page');
+    baseUrl = service.url;
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     page.setDefaultTimeout(PAGE_TIMEOUT_MS);
@@ -57,8 +46,7 @@ describe('the /debug page, in a browser, over a control plane with a real worker
 
   afterAll(async () => {
     await browser?.close();
-    await app?.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await service?.close();
   });
 
   it('draws the job, worker and controller statecharts generated from the machines, with no outside request', async () => {

@@ -37,9 +37,7 @@ function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv
     env: options.env ?? process.env,
   });
   if (result.error) {
-    throw new Error(
-      `${command} could not run (${result.error.message}); install it with npm run test:tools`,
-    );
+    throw new Error(`${command} could not run (${result.error.message}); install it with npm run test:tools`);
   }
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }

@@ -1,13 +1,8 @@
-import { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { AppModule } from '../src/app.module';
-import { testConfig } from '../src/config/app-config';
 import { launchBrowser, saveScreenshot } from './support/browser';
+import { InProcessService, startInProcessService } from './support/in-process-service';
 import { datasetImages, defaultModelLabels } from './support/paths';
 
 const IMAGES = 10;
@@ -20,26 +15,19 @@ interface Row {
 }
 
 describe('The upload page in Chromium, against the service with a real worker', () => {
-  let app: INestApplication;
-  let dataDir: string;
+  let service: InProcessService;
   let url: string;
   let browser: Browser;
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'upload-page-'));
-    const moduleRef = await Test.createTestingModule({
-      imports: [AppModule.forRoot(testConfig({ port: 0, dataDir, minWorkers: 1, maxWorkers: 1 }))],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.listen(0, '127.0.0.1');
-    url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    service = await startInProcessService('upload-page');
+    url = service.url;
     browser = await launchBrowser();
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    await app?.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await service?.close();
   });
 
   it('uploads ten images and shows each one labelled with a label of the model', async () => {

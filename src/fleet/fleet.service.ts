@@ -44,7 +44,12 @@ export class FleetService implements OnApplicationBootstrap, OnModuleDestroy {
     effects.register('stopWorker', (p) => this.stopWorker(p as unknown as StopWorkerParams));
   }
 
-  /** Workers the log believes alive but whose instance the provider does not know are lost. */
+  /**
+   * Reconciles the log with the provider after a (re)start: the instances it lists are adopted by
+   * the workers the log knows them as; workers the log believes alive whose instance it does not
+   * list are lost (and replaced by the controller); instances of this fleet that no worker in the
+   * log claims are reported and left alone, since the log records every launch before it happens.
+   */
   async onApplicationBootstrap(): Promise<void> {
     this.exits = this.compute.events$.subscribe((exit) =>
       this.host
@@ -57,9 +62,20 @@ export class FleetService implements OnApplicationBootstrap, OnModuleDestroy {
           this.logger.error(`Exit of ${exit.workerId} not recorded: ${(error as Error).message}`),
         ),
     );
-    const known = new Set((await this.compute.list()).map((instance) => instance.workerId));
+    const listed = await this.compute.list();
+    const inLog = new Set(this.host.list(WORKER).map((worker) => worker.id));
+    for (const { workerId, instanceId } of listed) {
+      if (inLog.has(workerId)) this.instances.set(workerId, instanceId);
+    }
+    const strangers = listed.filter((instance) => !inLog.has(instance.workerId));
+    if (strangers.length > 0) {
+      this.logger.warn({
+        msg: 'instances of this fleet that no worker in the log claims; left running',
+        strangers,
+      });
+    }
     for (const worker of this.host.list(WORKER)) {
-      if (ENDED.includes(worker.snapshot.value as string) || known.has(worker.id)) continue;
+      if (ENDED.includes(worker.snapshot.value as string) || this.instances.has(worker.id)) continue;
       await this.host.dispatch(worker.streamId, { type: 'WorkerStopped', exitCode: null, signal: null });
     }
   }
