@@ -1,14 +1,13 @@
-import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { createQueueWithDeadLetter } from '../src/adapters/aws/sqs-provisioning';
 import { localPaths } from '../src/adapters/local/local-adapters';
 import { ControlPlaneProcess, freePort, waitFor } from './support/control-plane-process';
 import { LocalS3Server, S3RVER_CREDENTIALS, startLocalS3Server } from './support/local-s3-server';
 import { LocalSqsServer, startLocalSqsServer } from './support/local-sqs-server';
-import { datasetImages, defaultModelLabels } from './support/paths';
+import { datasetImages, defaultModelLabels, REPO_ROOT } from './support/paths';
 
 interface JobView {
   id: string;
@@ -19,34 +18,48 @@ interface JobView {
 const BUCKET = 'eir-e2e';
 const REGION = 'us-east-1';
 
+/** Runs a built script with `env` added to this process's environment. */
+function runNode(script: string, env: Record<string, string>) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [script],
+      { env: { ...process.env, ...env } },
+      (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }),
+    );
+  });
+}
+
 describe('PROFILE=aws against S3- and SQS-compatible servers, worker processes standing in for EC2', () => {
   let sqs: LocalSqsServer;
   let s3: LocalS3Server;
   let s3Client: S3Client;
   let dataDir: string;
 
+  /** The environment of the control plane and of the provisioning command: the local servers as AWS. */
+  const awsEnv = () => ({
+    PROFILE: 'aws',
+    AWS_REGION: REGION,
+    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    S3_FORCE_PATH_STYLE: 'true',
+    S3_BUCKET: BUCKET,
+    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+  });
+
   beforeAll(async () => {
     [sqs, s3] = await Promise.all([startLocalSqsServer(), startLocalS3Server()]);
-    const sqsClient = new SQSClient({
-      region: REGION,
-      endpoint: sqs.endpoint,
-      credentials: S3RVER_CREDENTIALS,
-    });
-    await createQueueWithDeadLetter(sqsClient, {
-      name: 'eir-requests',
-      deadLetterName: 'eir-requests-dead-letter',
-      maxReceiveCount: 3,
-      visibilityTimeoutMs: 30_000,
-    });
-    await sqsClient.send(new CreateQueueCommand({ QueueName: 'eir-responses' }));
-    sqsClient.destroy();
+    // The queues and the bucket come from the provisioning command a user runs (npm run aws:provision).
+    const provision = await runNode(join(REPO_ROOT, 'dist', 'scripts', 'aws-provision.js'), awsEnv());
+    expect(provision).toMatchObject({ code: 0 });
+    expect(provision.stdout).toMatch(/eir-requests/);
     s3Client = new S3Client({
       region: REGION,
       endpoint: s3.endpoint,
       forcePathStyle: true,
       credentials: S3RVER_CREDENTIALS,
     });
-    await s3Client.send(new CreateBucketCommand({ Bucket: BUCKET }));
     dataDir = mkdtempSync(join(tmpdir(), 'aws-profile-'));
   });
 
@@ -58,15 +71,8 @@ describe('PROFILE=aws against S3- and SQS-compatible servers, worker processes s
 
   it('classifies 50 uploaded images with every message through SQS and every byte through S3', async () => {
     const plane = new ControlPlaneProcess(dataDir, await freePort(), {
-      PROFILE: 'aws',
+      ...awsEnv(),
       COMPUTE: 'local',
-      AWS_REGION: REGION,
-      AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-      AWS_ENDPOINT_URL_S3: s3.endpoint,
-      S3_FORCE_PATH_STYLE: 'true',
-      S3_BUCKET: BUCKET,
-      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
       MAX_WORKERS: '2',
     });
     await plane.start();
