@@ -27,7 +27,15 @@ async function setUp(register?: (registry: EffectRegistry, host: ActorHost) => v
   const registry = new EffectRegistry();
   const host = new ActorHost(store, clock, registry, new Upcaster());
   const calls: string[] = [];
-  for (const effect of ['enqueueJob', 'reportResult', 'reportFailure', 'launchWorker', 'stopWorker']) {
+  for (const effect of [
+    'enqueueJob',
+    'reportResult',
+    'reportFailure',
+    'launchWorker',
+    'stopWorker',
+    'launchWorkers',
+    'terminateWorkers',
+  ]) {
     if (effect === 'reportResult' && register) continue;
     registry.register(effect, (params) => void calls.push(`${effect}:${JSON.stringify(params)}`));
   }
@@ -38,8 +46,6 @@ async function setUp(register?: (registry: EffectRegistry, host: ActorHost) => v
 }
 
 describe('ActorHost', () => {
-  beforeAll(() => jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined));
-
   it('creates an actor from its creation event, appends it and runs the entry effect after the append', async () => {
     const { host, store, calls } = await setUp();
     const result = await host.dispatch(JOB.streamId('a'), upload('a'));
@@ -179,6 +185,17 @@ describe('ActorHost', () => {
     const host = new ActorHost(new InMemoryEventStore(clock), clock, registry, new Upcaster());
     await host.onModuleInit();
     expect(() => host.onApplicationBootstrap()).toThrow(/enqueueJbo/);
+  });
+
+  it('refuses to go live while an effect the machines emit has no handler', async () => {
+    const clock = new ManualClock();
+    const registry = new EffectRegistry();
+    registry.register('enqueueJob', () => undefined);
+    const host = new ActorHost(new InMemoryEventStore(clock), clock, registry, new Upcaster());
+    await host.onModuleInit();
+    expect(() => host.onApplicationBootstrap()).toThrow(
+      /No handler for effects: reportResult, reportFailure/,
+    );
   });
 
   it('refuses two handlers for one effect', () => {

@@ -108,17 +108,20 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     this.replayed = { events, ms: performance.now() - began };
   }
 
-  /** Checks the effect handlers, re-arms pending timers, and starts executing effects. */
+  /**
+   * Checks that every effect the machines emit has exactly one handler and every handler an
+   * effect (refusing to start otherwise, so that no accepted event waits forever for an effect
+   * nobody performs), re-arms pending timers, and starts executing effects.
+   */
   goLive(): void {
     if (this.live) return;
-    const expected = new Set(ACTOR_KINDS.flatMap((kind) => effectNames(kind.machine)));
-    TIMER_ACTIONS.forEach((action) => expected.delete(action));
+    const expected = hostedEffects();
     const unknown = this.effects.unknown(expected);
     if (unknown.length) {
       throw new Error(`Effect handlers registered for effects no machine emits: ${unknown.join(', ')}`);
     }
     const missing = this.effects.missing(expected);
-    if (missing.length) this.logger.warn(`No handler yet for effects: ${missing.join(', ')}`);
+    if (missing.length) throw new Error(`No handler for effects: ${missing.join(', ')}`);
     this.live = true;
     this.timers.pending().forEach((timer) => this.arm(timer));
   }
@@ -259,4 +262,11 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
 
 function toMachineEvent(event: StoredEvent): MachineEvent {
   return { ...event.data, type: event.type } as MachineEvent;
+}
+
+/** The effects of every hosted machine that features perform (timers are the host's own). */
+export function hostedEffects(): Set<string> {
+  const effects = new Set(ACTOR_KINDS.flatMap((kind) => effectNames(kind.machine)));
+  TIMER_ACTIONS.forEach((action) => effects.delete(action));
+  return effects;
 }

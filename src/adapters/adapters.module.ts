@@ -1,4 +1,12 @@
-import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import {
+  DynamicModule,
+  Global,
+  Inject,
+  Logger,
+  Module,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { backendSettings, type AppConfig } from '../config/app-config';
 import { DEAD_LETTER_QUEUE, REQUEST_QUEUE, RESPONSE_QUEUE } from '../pipeline/queue-tokens';
 import { Clock } from '../ports/clock.port';
@@ -7,13 +15,28 @@ import { ObjectStore } from '../ports/object-store.port';
 import { createEc2Client } from './aws/aws-clients';
 import { Ec2Compute } from './aws/ec2-compute';
 import { Backend, openBackend } from './backend';
+import { FsObjectStore } from './local/fs-object-store';
 import { createWorkerProcesses } from './local/local-adapters';
 
 const BACKEND = Symbol('Backend');
 
-/** Closes the queues and releases the clients when the app shuts down. */
-class BackendCloser implements OnApplicationShutdown {
+/** A temporary file this old is no put in progress any more but one a killed writer left. */
+const ABANDONED_TEMPORARY_FILE_MS = 60 * 60_000;
+
+/**
+ * Sweeps what killed writers left in a local object folder once the control plane is up, and
+ * closes the queues and releases the clients when the app shuts down.
+ */
+class BackendLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(AdaptersModule.name);
+
   constructor(@Inject(BACKEND) private readonly backend: Backend) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!(this.backend.objects instanceof FsObjectStore)) return;
+    const removed = await this.backend.objects.sweepTemporaryFiles(ABANDONED_TEMPORARY_FILE_MS);
+    if (removed > 0) this.logger.log({ msg: 'removed temporary files of interrupted writes', removed });
+  }
 
   async onApplicationShutdown(): Promise<void> {
     await this.backend.close();
@@ -37,7 +60,7 @@ export class AdaptersModule {
           inject: [Clock],
           useFactory: (clock: Clock) => openBackend(backendSettings(config), clock),
         },
-        BackendCloser,
+        BackendLifecycle,
         { provide: REQUEST_QUEUE, inject: [BACKEND], useFactory: (b: Backend) => b.requests },
         { provide: RESPONSE_QUEUE, inject: [BACKEND], useFactory: (b: Backend) => b.responses },
         { provide: DEAD_LETTER_QUEUE, inject: [BACKEND], useFactory: (b: Backend) => b.deadLetter },

@@ -6,6 +6,7 @@ import { EffectRegistry } from '../actors/effect-registry';
 import { ManualClock } from '../clock/manual-clock';
 import { Upcaster } from '../events/upcaster';
 import { WorkersProjection } from '../projections/workers.projection';
+import { recordUnhandledEffects } from '../../test/support/scripted-effects';
 import { StepOutOfRangeError, UnknownStreamError } from './debug.errors';
 import { DebugService } from './debug.service';
 
@@ -38,7 +39,9 @@ async function restartedOn() {
   );
   await store.append('job-b', [uploaded('b', 1400)], 'no_stream');
   const upcaster = new Upcaster();
-  const host = new ActorHost(store, clock, new EffectRegistry(), upcaster);
+  const effects = new EffectRegistry();
+  recordUnhandledEffects(effects, []);
+  const host = new ActorHost(store, clock, effects, upcaster);
   const debug = new DebugService(host, store, upcaster, new WorkersProjection(host), clock);
   await host.onModuleInit();
   return { host, debug };

@@ -1,13 +1,15 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ec2Simulator } from '../../test/fixtures/aws-ec2-simulator';
+import { EffectCall, recordUnhandledEffects } from '../../test/support/scripted-effects';
 import { ActorHost } from '../actors/actor-host.service';
 import { WORKER } from '../actors/actor-kinds';
 import { ActorsModule } from '../actors/actors.module';
+import { EffectRegistry } from '../actors/effect-registry';
 import { Ec2Compute } from '../adapters/aws/ec2-compute';
 import { ManualClock } from '../clock/manual-clock';
 import { testConfig } from '../config/app-config';
@@ -20,11 +22,24 @@ import { FleetService } from './fleet.service';
 const FLEET = 'fleet-a';
 const PROJECT = 'elastic-image-recognition';
 
+/** Effects of other features (jobs; launches when no fleet service runs) are only recorded. */
+@Injectable()
+class OtherEffectsRecorded implements OnModuleInit {
+  readonly calls: EffectCall[] = [];
+  constructor(private readonly registry: EffectRegistry) {}
+  onModuleInit(): void {
+    recordUnhandledEffects(this.registry, this.calls);
+  }
+}
+
 /** The log, the host and the fleet service over `compute`, as a control plane boots them. */
 async function boot(dataDir: string, clock: ManualClock, compute?: Compute): Promise<TestingModule> {
   const moduleRef = await Test.createTestingModule({
     imports: [ConfigModule.forRoot(testConfig({ port: 0, dataDir })), EventsModule, ActorsModule],
-    providers: compute ? [FleetService, { provide: Compute, useValue: compute }] : [],
+    providers: [
+      ...(compute ? [FleetService, { provide: Compute, useValue: compute }] : []),
+      OtherEffectsRecorded,
+    ],
   })
     .overrideProvider(Clock)
     .useValue(clock)

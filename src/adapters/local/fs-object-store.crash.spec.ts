@@ -69,6 +69,13 @@ describe('FsObjectStore after a writer is killed mid-write', () => {
     expect((await restarted.get('inputs/job-1')).toString()).toBe('old version');
     expect(await restarted.head('inputs/job-1')).toMatchObject({ size: 11, contentType: 'text/plain' });
     expect(await restarted.listAll('')).toEqual(['inputs/job-1']);
+
+    // A sweep leaves a temporary file that could still be a put in progress, and removes it once old.
+    expect(await restarted.sweepTemporaryFiles(60 * 60_000)).toBe(0);
+    expect(await partialFile()).toBeDefined();
+    expect(await restarted.sweepTemporaryFiles(0)).toBe(1);
+    expect(await partialFile()).toBeUndefined();
+    expect((await restarted.get('inputs/job-1')).toString()).toBe('old version');
   });
 });
 

@@ -37,7 +37,14 @@ export function segmentOfObjectFile(name: string): string | null {
   return name.endsWith(FILE_MARKER) ? segmentOfDirectory(name.slice(0, -FILE_MARKER.length)) : null;
 }
 
+const TEMPORARY_PREFIX = '.%tmp-';
+
 /** A fresh temporary file name: `%t` is no valid escape and there is no trailing marker. */
 export function temporaryFileName(): string {
-  return `.%tmp-${randomBytes(8).toString('hex')}`;
+  return `${TEMPORARY_PREFIX}${randomBytes(8).toString('hex')}`;
+}
+
+/** Whether a file name is one that {@link temporaryFileName} made. */
+export function isTemporaryFileName(name: string): boolean {
+  return name.startsWith(TEMPORARY_PREFIX);
 }

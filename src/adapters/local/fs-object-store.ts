@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { assertValidObjectKey, assertValidObjectKeyPrefix } from '../../object-store/object-key';
@@ -16,6 +16,7 @@ import {
   objectFileName,
   segmentOfDirectory,
   segmentOfObjectFile,
+  isTemporaryFileName,
   temporaryFileName,
 } from './fs-object-store.paths';
 
@@ -40,7 +41,7 @@ interface ListEntry {
  * An {@link ObjectStore} in a directory on disk (the `local` profile). A put writes a temporary
  * file in the object's own directory, fsyncs it and renames it over the object, so readers and a
  * restarted process see the old version or the new one, never part of one. Temporary files left by
- * a crash are never listed or read (they are not swept either). Empty directories are left behind
+ * a crash are never listed or read; {@link sweepTemporaryFiles} removes them. Empty directories are left behind
  * by `delete`: removing them would race with a concurrent `put` into the same directory.
  */
 export class FsObjectStore extends ObjectStore {
@@ -180,6 +181,35 @@ export class FsObjectStore extends ObjectStore {
     }
   }
 
+  /**
+   * Removes temporary files that writers killed mid-put left behind, if last written more than
+   * `olderThanMs` ago: a put in progress in another process keeps writing its file, so a recent
+   * one may still become an object. Resolves with how many it removed.
+   */
+  async sweepTemporaryFiles(olderThanMs: number): Promise<number> {
+    const cutoff = Date.now() - olderThanMs;
+    let removed = 0;
+    const sweep = async (directory: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(directory, { withFileTypes: true });
+      } catch (error) {
+        if (isMissingPath(error)) return;
+        throw error;
+      }
+      for (const entry of entries) {
+        const path = join(directory, entry.name);
+        if (entry.isDirectory()) await sweep(path);
+        else if (isTemporaryFileName(entry.name) && (await lastWritten(path)) < cutoff) {
+          await rm(path, { force: true });
+          removed++;
+        }
+      }
+    };
+    await sweep(this.rootDir);
+    return removed;
+  }
+
   private locate(key: string): { directory: string; path: string } {
     assertValidObjectKey(key);
     const segments = key.split('/');
@@ -235,5 +265,15 @@ async function syncDirectory(directory: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/** When the file was last written, ms since the epoch; +Infinity when it is already gone. */
+async function lastWritten(path: string): Promise<number> {
+  try {
+    return (await stat(path)).mtimeMs;
+  } catch (error) {
+    if (isMissingPath(error)) return Number.POSITIVE_INFINITY;
+    throw error;
   }
 }
