@@ -160,6 +160,33 @@ describe('worker machine', () => {
 describe('worker machine: reports out of order', () => {
   const report = <T extends object>(event: T, seq: number) => ({ ...event, seq });
 
+  it('takes a newer start report while running as a restart of the process: no job in hand, timers re-armed', () => {
+    const then = given(workerMachine, launched, report(started, 1), report(jobStarted('j1'), 2)).when(
+      report({ ...started, instanceId: 'i-1', at: 900 }, 5_000),
+    );
+    expect(then.snapshot.value).toBe('running');
+    expect(then.snapshot.context).toMatchObject({
+      jobsInHand: [],
+      lastSeq: 5_000,
+      startedAt: 900,
+      restarts: 1,
+    });
+    expect(then.effects).toEqual([liveness, idleTimer]);
+  });
+
+  it('takes a newer start report while idle back to running', () => {
+    const then = given(workerMachine, launched, report(started, 1), idleElapsed).when(report(started, 7));
+    expect(then.snapshot.value).toBe('running');
+    expect(then.snapshot.context).toMatchObject({ restarts: 1, lastSeq: 7 });
+  });
+
+  it('ignores a start report delivered twice (same number)', () => {
+    const then = given(workerMachine, launched, report(started, 1), report(heartbeat(400), 2)).when(
+      report(started, 1),
+    );
+    expect(then.changed).toBe(false);
+  });
+
   it('ignores a report older than the last one taken (the queue does not keep order)', () => {
     const then = given(
       workerMachine,

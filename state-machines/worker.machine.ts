@@ -41,6 +41,8 @@ export interface WorkerContext {
   lastSeenAt: number;
   stopReason?: string;
   endedAt?: number;
+  /** Times the worker's process started again on its instance (systemd restarts a crashed worker). */
+  restarts?: number;
 }
 
 /** Params of the worker's effects, executed by the host on the live path only. */
@@ -86,7 +88,8 @@ const cancelIdle = { type: 'cancelTimer', params: (): CancelTimerParams => ({ ti
 
 /**
  * One worker instance: pending → running → idle → terminating → terminated, or lost when it
- * stops answering or exits unasked. A busy worker is never terminated: a termination request
+ * stops answering or exits unasked. A worker whose process starts again on its instance (a newer
+ * start report) is running again, holding no job. A busy worker is never terminated: a termination request
  * is refused while it holds a job. Pure: times and ids arrive in events.
  */
 export const workerMachine = setup({
@@ -114,6 +117,11 @@ export const workerMachine = setup({
       jobsDone: ({ context }) => context.jobsDone + 1,
     }),
     end: assign({ endedAt: ({ event }) => event.at }),
+    // The jobs the previous process held come back to the queue when their visibility lapses.
+    restarted: assign(({ context, event }) => {
+      const { instanceId, at } = event as Extract<WorkerEvent, { type: 'WorkerStarted' }>;
+      return { instanceId, startedAt: at, jobsInHand: [], restarts: (context.restarts ?? 0) + 1 };
+    }),
     recordStopReason: assign({
       stopReason: ({ event }) =>
         (event as Extract<WorkerEvent, { type: 'WorkerTerminationRequested' }>).reason,
@@ -124,6 +132,11 @@ export const workerMachine = setup({
     isFresh: ({ context, event }) => {
       const { seq } = event as { seq?: number };
       return seq === undefined || seq > context.lastSeq;
+    },
+    // A start report newer than the last report taken: the process restarted under the same id.
+    isRestart: ({ context, event }) => {
+      const { seq } = event as { seq?: number };
+      return seq !== undefined && seq > context.lastSeq;
     },
     holdsNoJob: ({ context }) => context.jobsInHand.length === 0,
     holdsThatJob: ({ context, event }) => context.jobsInHand.includes(finishedJob(event)),
@@ -167,6 +180,7 @@ export const workerMachine = setup({
     running: {
       entry: armLiveness,
       on: {
+        WorkerStarted: { guard: 'isRestart', actions: ['seen', 'restarted', armLiveness, armIdle] },
         WorkerHeartbeat: { guard: 'isFresh', actions: ['seen', armLiveness] },
         WorkerJobStarted: { guard: 'isFresh', actions: ['seen', armLiveness, 'takeJob', cancelIdle] },
         WorkerJobFinished: [
@@ -192,6 +206,7 @@ export const workerMachine = setup({
     },
     idle: {
       on: {
+        WorkerStarted: { guard: 'isRestart', target: 'running', actions: ['seen', 'restarted', armIdle] },
         WorkerHeartbeat: { guard: 'isFresh', actions: ['seen', armLiveness] },
         WorkerJobStarted: { guard: 'isFresh', target: 'running', actions: ['seen', 'takeJob'] },
         WorkerTerminationRequested: { target: 'terminating', actions: 'recordStopReason' },

@@ -9,15 +9,22 @@ export type ReportBody = WorkerReport extends infer R
     : never
   : never;
 
-/** Sends this worker's reports on the response queue, numbered so the control plane can drop stale ones. */
+/**
+ * Sends this worker's reports on the response queue, numbered so the control plane can drop stale
+ * ones. Numbers start above the process's start time in ms × 1000, so a process that starts again
+ * under the same worker id (systemd restarts a crashed worker on its instance) numbers above
+ * anything its predecessor sent, and its start report tells the control plane it restarted.
+ */
 export class WorkerReporter {
-  private seq = 0;
+  private seq: number;
 
   constructor(
     private readonly responses: Queue,
     readonly workerId: string,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.seq = clock.now() * 1000;
+  }
 
   /** Sends the reports, in order, in as few messages as the size limit allows. */
   async send(...bodies: ReportBody[]): Promise<void> {
