@@ -18,7 +18,7 @@ const flag = () =>
     .transform((value) => value === 'true' || value === '1');
 
 const awsSchema = z.object({
-  AWS_REGION: z.string({ message: 'required with PROFILE=aws (for example us-east-1)' }).min(1),
+  AWS_REGION: z.string({ message: 'required (for example us-east-1)' }).min(1),
   AWS_ENDPOINT_URL_SQS: z.url().optional(),
   AWS_ENDPOINT_URL_S3: z.url().optional(),
   S3_FORCE_PATH_STYLE: flag(),
@@ -26,7 +26,7 @@ const awsSchema = z.object({
   SQS_RESPONSE_QUEUE: queueName('eir-responses'),
   SQS_DEAD_LETTER_QUEUE: queueName('eir-requests-dead-letter'),
   S3_BUCKET: z
-    .string({ message: 'required with PROFILE=aws: the bucket for inputs and outputs' })
+    .string({ message: 'required: the bucket for inputs and outputs' })
     .regex(BUCKET_NAME, 'an S3 bucket name: 3–63 lowercase letters, digits, dots or hyphens'),
 });
 
