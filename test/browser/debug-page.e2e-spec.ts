@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { controllerMachine } from '../state-machines/controller.machine';
-import { jobMachine } from '../state-machines/job.machine';
-import { workerMachine } from '../state-machines/worker.machine';
-import { launchBrowser, saveScreenshot } from './support/browser';
-import { InProcessService, startInProcessService } from './support/in-process-service';
-import { waitFor } from './support/control-plane-process';
-import { datasetImages } from './support/paths';
+import { controllerMachine } from '../../state-machines/controller.machine';
+import { jobMachine } from '../../state-machines/job.machine';
+import { workerMachine } from '../../state-machines/worker.machine';
+import { launchBrowser, saveScreenshot } from '../support/browser';
+import { InProcessService, startInProcessService } from '../support/in-process-service';
+import { waitFor } from '../support/control-plane-process';
+import { datasetImages } from '../support/paths';
 
 const MACHINES = { job: jobMachine, worker: workerMachine, controller: controllerMachine };
 const PAGE_TIMEOUT_MS = 60_000;

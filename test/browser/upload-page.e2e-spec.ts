@@ -1,9 +1,9 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, saveScreenshot } from './support/browser';
-import { InProcessService, startInProcessService } from './support/in-process-service';
-import { datasetImages, defaultModelLabels } from './support/paths';
+import { launchBrowser, saveScreenshot } from '../support/browser';
+import { InProcessService, startInProcessService } from '../support/in-process-service';
+import { datasetImages, defaultModelLabels } from '../support/paths';
 
 const IMAGES = 10;
 
