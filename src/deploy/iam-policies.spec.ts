@@ -56,8 +56,6 @@ const COMMANDS: Record<string, { actions: string[]; roles: Role[]; why: string }
     roles: ['controlPlane'],
     why: 'backlog for scaling, /health, metrics',
   },
-  CreateQueueCommand: { actions: ['sqs:CreateQueue'], roles: [], why: 'provisioning and tests only' },
-  DeleteQueueCommand: { actions: ['sqs:DeleteQueue'], roles: [], why: 'teardown and tests only' },
   HeadBucketCommand: {
     actions: ['s3:ListBucket'],
     roles: ['controlPlane', 'worker'],

@@ -5,8 +5,7 @@ import { LocalS3Server, S3RVER_CREDENTIALS, startLocalS3Server } from '../../tes
 import { LocalSqsServer, startLocalSqsServer } from '../../test/support/local-sqs-server';
 import { provisionBucket } from './bucket-provisioning';
 import { ProvisionStep } from './deploy-report';
-import { DEAD_LETTER_RETENTION_SECONDS } from '../adapters/aws/sqs-provisioning';
-import { provisionQueues, QueuePlan } from './queue-provisioning';
+import { DEAD_LETTER_RETENTION_SECONDS, provisionQueues, QueuePlan } from './queue-provisioning';
 import { deleteBucketWithObjects, deleteQueuesByName } from './teardown';
 
 const REGION = 'us-east-1';

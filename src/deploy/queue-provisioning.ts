@@ -6,7 +6,6 @@ import {
   SetQueueAttributesCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DEAD_LETTER_RETENTION_SECONDS } from '../adapters/aws/sqs-provisioning';
 import { call, DeployError, errorCode, ProvisionStep } from './deploy-report';
 
 /** The queues {@link provisionQueues} creates or verifies. */
@@ -30,6 +29,10 @@ interface QueueSetting {
   /** What SQS reports, for the report line. */
   found(actual: Attributes): string;
 }
+
+// SQS's longest retention (14 days). A redriven message keeps its first enqueue time, so the
+// dead-letter queue must keep messages longer than the request queue (4 days by default) does.
+export const DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 60 * 60;
 
 const QUEUE_NOT_FOUND = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue']);
 

@@ -1,12 +1,11 @@
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { randomUUID } from 'node:crypto';
 import { LocalS3Server, S3RVER_CREDENTIALS, startLocalS3Server } from '../../../test/support/local-s3-server';
 import { LocalSqsServer, startLocalSqsServer } from '../../../test/support/local-sqs-server';
+import { createSqsTestQueues } from '../../../test/support/sqs-test-queues';
 import { describeObjectStoreContract } from '../../object-store/object-store.contract';
 import { describeQueueContract } from '../../queue/queue.contract';
 import { S3ObjectStore } from './s3-object-store';
-import { createQueueWithDeadLetter, deleteQueues } from './sqs-provisioning';
 import { SqsQueue } from './sqs-queue';
 
 // The contract suites the local adapters pass, run against S3- and SQS-compatible servers over
@@ -33,11 +32,7 @@ afterAll(async () => {
 });
 
 describeQueueContract('SqsQueue on an SQS-compatible server', async (settings) => {
-  const created = await createQueueWithDeadLetter(sqsClient, {
-    name: `contract-${randomUUID().slice(0, 8)}`,
-    maxReceiveCount: settings.maxReceiveCount,
-    visibilityTimeoutMs: settings.visibilityTimeoutMs,
-  });
+  const created = await createSqsTestQueues(sqsClient, settings);
   const queue = new SqsQueue({ client: sqsClient, queueUrl: created.queueUrl });
   const deadLetterQueue = new SqsQueue({ client: sqsClient, queueUrl: created.deadLetterQueueUrl });
   return {
@@ -46,7 +41,7 @@ describeQueueContract('SqsQueue on an SQS-compatible server', async (settings) =
     settings,
     cleanup: async () => {
       await Promise.all([queue.close(), deadLetterQueue.close()]);
-      await deleteQueues(sqsClient, [created.queueUrl, created.deadLetterQueueUrl]);
+      await created.remove();
     },
   };
 });

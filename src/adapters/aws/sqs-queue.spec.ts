@@ -2,16 +2,15 @@ import {
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
   DeleteMessageCommand,
-  GetQueueAttributesCommand,
   MessageNotInflight,
   SendMessageBatchCommand,
   SQSClient,
   SQSServiceException,
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { randomUUID } from 'node:crypto';
 import { recordCalls } from '../../../test/fixtures/aws-sdk-calls';
 import { LocalSqsServer, startLocalSqsServer } from '../../../test/support/local-sqs-server';
+import { createSqsTestQueues, SqsTestQueues } from '../../../test/support/sqs-test-queues';
 import { Queue } from '../../ports/queue.port';
 import {
   InvalidReceiptHandleError,
@@ -19,7 +18,6 @@ import {
   QueueClosedError,
   ReceiptHandleExpiredError,
 } from '../../queue/queue.errors';
-import { createQueueWithDeadLetter, deleteQueues } from './sqs-provisioning';
 import { SqsQueue } from './sqs-queue';
 
 let server: LocalSqsServer;
@@ -51,16 +49,15 @@ afterAll(async () => {
 });
 
 describe('SqsQueue on local-aws-sqs', () => {
-  const created: string[] = [];
+  const created: SqsTestQueues[] = [];
   const opened: Queue[] = [];
 
   async function freshQueue(queueClient = client, options: { visibilityTimeoutMs?: number } = {}) {
-    const queues = await createQueueWithDeadLetter(queueClient, {
-      name: `adapter-${randomUUID().slice(0, 8)}`,
+    const queues = await createSqsTestQueues(queueClient, {
       maxReceiveCount: 3,
       visibilityTimeoutMs: 45_000,
     });
-    created.push(queues.queueUrl, queues.deadLetterQueueUrl);
+    created.push(queues);
     const queue = new SqsQueue({ client: queueClient, queueUrl: queues.queueUrl, ...options });
     opened.push(queue);
     return { queue, ...queues };
@@ -68,7 +65,7 @@ describe('SqsQueue on local-aws-sqs', () => {
 
   afterEach(async () => {
     await Promise.all(opened.splice(0).map((queue) => queue.close()));
-    await deleteQueues(client, created.splice(0));
+    await Promise.all(created.splice(0).map((queues) => queues.remove()));
   });
 
   it('rounds delay, wait and visibility up to whole seconds, and asks for the receive count and sent time', async () => {
@@ -140,33 +137,6 @@ describe('SqsQueue on local-aws-sqs', () => {
     const { queue, queueUrl } = await freshQueue();
 
     expect(queue.name).toBe(queueUrl.split('/').pop());
-  });
-
-  it('creates the work queue with its visibility timeout and a redrive policy to a long-lived dead-letter queue', async () => {
-    const { queueUrl, deadLetterQueueUrl, deadLetterQueueArn } = await freshQueue();
-
-    const attributes = async (url: string) =>
-      (await client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] })))
-        .Attributes;
-    const work = await attributes(queueUrl);
-    const deadLetter = await attributes(deadLetterQueueUrl);
-
-    expect(work?.VisibilityTimeout).toBe('45');
-    expect(JSON.parse(work?.RedrivePolicy ?? '{}')).toEqual({
-      deadLetterTargetArn: deadLetterQueueArn,
-      maxReceiveCount: '3',
-    });
-    expect(deadLetter?.QueueArn).toBe(deadLetterQueueArn);
-    expect(deadLetter?.MessageRetentionPeriod).toBe(String(14 * 24 * 60 * 60));
-  });
-
-  it('refuses a redrive setting SQS would refuse before creating anything', async () => {
-    await expect(createQueueWithDeadLetter(client, { name: 'ok', maxReceiveCount: 0 })).rejects.toThrow(
-      RangeError,
-    );
-    await expect(createQueueWithDeadLetter(client, { name: 'bad name', maxReceiveCount: 3 })).rejects.toThrow(
-      RangeError,
-    );
   });
 
   it('wraps a missing queue in QueueBackendError naming the queue, the operation and SQS’s code', async () => {

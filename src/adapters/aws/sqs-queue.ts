@@ -48,7 +48,7 @@ export interface SqsQueueOptions {
   name?: string;
   /**
    * Visibility timeout of a receive that names none. Default: the queue's own `VisibilityTimeout`
-   * attribute, applied by SQS (see `createQueueWithDeadLetter`).
+   * attribute, applied by SQS (set by `npm run aws:provision`, see `src/deploy/queue-provisioning.ts`).
    */
   visibilityTimeoutMs?: number;
   /**
