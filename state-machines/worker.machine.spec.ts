@@ -49,11 +49,16 @@ describe('worker machine', () => {
     expect(then.effects).toContainEqual({ type: 'stopWorker', params: { workerId: 'w1', force: true } });
   });
 
-  it('a heartbeat while running re-arms the liveness timer', () => {
-    const then = given(workerMachine, launched, started).when(heartbeat(900));
+  it('a heartbeat a quarter of the timeout after the last report re-arms the liveness timer', () => {
+    const then = given(workerMachine, launched, started).when(heartbeat(100 + 7_500));
     expect(then.snapshot.value).toBe('running');
-    expect(then.snapshot.context.lastSeenAt).toBe(900);
+    expect(then.snapshot.context.lastSeenAt).toBe(7_600);
     expect(then.effects).toEqual([liveness]);
+  });
+
+  it('ignores a heartbeat sooner than that: nothing to re-arm, nothing written', () => {
+    const then = given(workerMachine, launched, started).when(heartbeat(100 + 7_499));
+    expect(then.changed).toBe(false);
   });
 
   it('taking a job records it and cancels the idle timer', () => {
@@ -200,8 +205,8 @@ describe('worker machine: reports out of order', () => {
   });
 
   it('takes reports with a higher sequence number and records it', () => {
-    const then = given(workerMachine, launched, report(started, 1)).when(report(heartbeat(500), 7));
-    expect(then.snapshot.context).toMatchObject({ lastSeq: 7, lastSeenAt: 500 });
+    const then = given(workerMachine, launched, report(started, 1)).when(report(heartbeat(8_000), 7));
+    expect(then.snapshot.context).toMatchObject({ lastSeq: 7, lastSeenAt: 8_000 });
   });
 });
 

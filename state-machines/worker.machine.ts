@@ -138,6 +138,10 @@ export const workerMachine = setup({
       const { seq } = event as { seq?: number };
       return seq !== undefined && seq > context.lastSeq;
     },
+    // A heartbeat only matters when the liveness timer needs re-arming: taking one at most every
+    // quarter of the timeout keeps the worker alive and the log from filling with heartbeats
+    // (with EC2's 180 s timeout, one in nine of the worker's 5 s heartbeats).
+    heartbeatDue: ({ context, event }) => event.at - context.lastSeenAt >= context.heartbeatTimeoutMs / 4,
     holdsNoJob: ({ context }) => context.jobsInHand.length === 0,
     holdsThatJob: ({ context, event }) => context.jobsInHand.includes(finishedJob(event)),
     holdsOnlyThatJob: ({ context, event }) =>
@@ -181,7 +185,7 @@ export const workerMachine = setup({
       entry: armLiveness,
       on: {
         WorkerStarted: { guard: 'isRestart', actions: ['seen', 'restarted', armLiveness, armIdle] },
-        WorkerHeartbeat: { guard: 'isFresh', actions: ['seen', armLiveness] },
+        WorkerHeartbeat: { guard: and(['isFresh', 'heartbeatDue']), actions: ['seen', armLiveness] },
         WorkerJobStarted: { guard: 'isFresh', actions: ['seen', armLiveness, 'takeJob', cancelIdle] },
         WorkerJobFinished: [
           {
@@ -207,7 +211,7 @@ export const workerMachine = setup({
     idle: {
       on: {
         WorkerStarted: { guard: 'isRestart', target: 'running', actions: ['seen', 'restarted', armIdle] },
-        WorkerHeartbeat: { guard: 'isFresh', actions: ['seen', armLiveness] },
+        WorkerHeartbeat: { guard: and(['isFresh', 'heartbeatDue']), actions: ['seen', armLiveness] },
         WorkerJobStarted: { guard: 'isFresh', target: 'running', actions: ['seen', 'takeJob'] },
         WorkerTerminationRequested: { target: 'terminating', actions: 'recordStopReason' },
         WorkerHeartbeatMissed: { target: 'lost', actions: assign({ stopReason: 'heartbeats stopped' }) },
@@ -227,7 +231,7 @@ export const workerMachine = setup({
         },
       ],
       on: {
-        WorkerHeartbeat: { guard: 'isFresh', actions: ['seen', armLiveness] },
+        WorkerHeartbeat: { guard: and(['isFresh', 'heartbeatDue']), actions: ['seen', armLiveness] },
         WorkerJobFinished: { guard: and(['isFresh', 'holdsThatJob']), actions: ['seen', 'finishJob'] },
         WorkerStopped: { target: 'terminated' },
         WorkerHeartbeatMissed: { target: 'lost', actions: assign({ stopReason: 'did not stop in time' }) },
