@@ -11,7 +11,8 @@ import {
   PutPublicAccessBlockCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { DeployError, errorCode, httpStatus, ProvisionStep } from './deploy-report';
+import { awsErrorCode, awsHttpStatus } from '../adapters/aws/aws-errors';
+import { DeployError, ProvisionStep } from './deploy-report';
 
 /** A setting of the bucket: how to read whether it holds, and how to apply it. */
 interface BucketSetting {
@@ -44,7 +45,7 @@ const DEFAULT_ENCRYPTION: BucketSetting = {
       const algorithm = algorithms.find((each) => ENCRYPTED.has(each));
       return { satisfied: Boolean(algorithm), found: algorithm ?? 'none' };
     } catch (error) {
-      if (errorCode(error) === 'ServerSideEncryptionConfigurationNotFoundError') {
+      if (awsErrorCode(error) === 'ServerSideEncryptionConfigurationNotFoundError') {
         return { satisfied: false, found: 'none' };
       }
       throw error;
@@ -73,7 +74,7 @@ const PUBLIC_ACCESS_BLOCK: BucketSetting = {
       );
       return { satisfied: off.length === 0, found: off.length ? `off: ${off.join(', ')}` : 'all four on' };
     } catch (error) {
-      if (errorCode(error) === 'NoSuchPublicAccessBlockConfiguration')
+      if (awsErrorCode(error) === 'NoSuchPublicAccessBlockConfiguration')
         return { satisfied: false, found: 'none' };
       throw error;
     }
@@ -101,7 +102,8 @@ const OBJECT_OWNERSHIP: BucketSetting = {
       const ownership = rules.map((rule) => rule.ObjectOwnership).join(', ') || 'none';
       return { satisfied: ownership === 'BucketOwnerEnforced', found: ownership };
     } catch (error) {
-      if (errorCode(error) === 'OwnershipControlsNotFoundError') return { satisfied: false, found: 'none' };
+      if (awsErrorCode(error) === 'OwnershipControlsNotFoundError')
+        return { satisfied: false, found: 'none' };
       throw error;
     }
   },
@@ -144,7 +146,7 @@ export async function bucketExists(client: S3Client, bucket: string, region: str
     await client.send(new HeadBucketCommand({ Bucket: bucket }));
     return true;
   } catch (error) {
-    const status = httpStatus(error);
+    const status = awsHttpStatus(error);
     if (status === 404) return false;
     const hint =
       status === 403
@@ -175,9 +177,9 @@ async function ensureBucket(
     );
     return { subject, outcome: 'created', detail: region };
   } catch (error) {
-    if (errorCode(error) === 'BucketAlreadyOwnedByYou') return { subject, outcome: 'already-existed' };
+    if (awsErrorCode(error) === 'BucketAlreadyOwnedByYou') return { subject, outcome: 'already-existed' };
     const hint =
-      errorCode(error) === 'BucketAlreadyExists'
+      awsErrorCode(error) === 'BucketAlreadyExists'
         ? 'Bucket names are global and this one belongs to another account: choose another S3_BUCKET'
         : undefined;
     throw new DeployError(subject, 'CreateBucket', { cause: error, hint });
@@ -212,7 +214,7 @@ async function ensureSetting(
 
 function unsupportedReason(error: unknown): string | undefined {
   if (error instanceof EndpointLacksSetting) return error.message;
-  if (errorCode(error) === 'NotImplemented' || httpStatus(error) === 501)
+  if (awsErrorCode(error) === 'NotImplemented' || awsHttpStatus(error) === 501)
     return 'the endpoint answered NotImplemented';
   return undefined;
 }

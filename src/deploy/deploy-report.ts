@@ -1,3 +1,5 @@
+import { describeAwsError } from '../adapters/aws/aws-errors';
+
 /** What provisioning found or did for one resource or one setting of it. */
 export type ProvisionOutcome =
   /** The resource did not exist and was created. */
@@ -53,31 +55,11 @@ export function summarise(steps: readonly DeployStep[]): string {
 /** A provisioning or teardown call failed; the message names the resource and the operation. */
 export class DeployError extends Error {
   constructor(subject: string, operation: string, options: { cause?: unknown; hint?: string } = {}) {
-    const cause = options.cause === undefined ? '' : `: ${describeCause(options.cause)}`;
+    const cause = options.cause === undefined ? '' : `: ${describeAwsError(options.cause)}`;
     super(`${subject}: ${operation} failed${cause}${options.hint ? `. ${options.hint}` : ''}`, {
       cause: options.cause,
     });
   }
-}
-
-/** An SDK error's code (`name`, or `Code` for query-compatible errors) and message. */
-function describeCause(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const code = errorCode(error);
-  return code && code !== 'Error' && !message.includes(code) ? `${code}: ${message}` : message;
-}
-
-/** The AWS error code of an SDK error: its `Code` (query-compatible SQS errors) or its `name`. */
-export function errorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const { name, Code } = error as { name?: unknown; Code?: unknown };
-  if (typeof Code === 'string') return Code;
-  return typeof name === 'string' ? name : undefined;
-}
-
-/** The HTTP status of an SDK error's response, if it got one. */
-export function httpStatus(error: unknown): number | undefined {
-  return (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
 }
 
 /** Runs one SDK call, turning its failure into a {@link DeployError} naming the resource and the call. */

@@ -1,12 +1,13 @@
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
-  GetQueueUrlCommand,
   QueueAttributeName,
   SetQueueAttributesCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { call, DeployError, errorCode, ProvisionStep } from './deploy-report';
+import { awsErrorCode } from '../adapters/aws/aws-errors';
+import { lookUpQueueUrl } from '../adapters/aws/aws-clients';
+import { call, DeployError, ProvisionStep } from './deploy-report';
 
 /** The queues {@link provisionQueues} creates or verifies. */
 export interface QueuePlan {
@@ -34,8 +35,6 @@ interface QueueSetting {
 // dead-letter queue must keep messages longer than the request queue (4 days by default) does.
 export const DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 60 * 60;
 
-const QUEUE_NOT_FOUND = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue']);
-
 /**
  * Creates or verifies the dead-letter queue, the request queue (redriving to it after
  * `maxReceiveCount` receives, with the default visibility timeout) and the response queue, all
@@ -62,15 +61,8 @@ export async function provisionQueues(client: SQSClient, plan: QueuePlan): Promi
 }
 
 /** The queue's URL, or undefined when SQS says it does not exist. */
-export async function findQueueUrl(client: SQSClient, name: string): Promise<string | undefined> {
-  try {
-    const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: name }));
-    if (!QueueUrl) throw new Error('SQS answered without a QueueUrl');
-    return QueueUrl;
-  } catch (error) {
-    if (QUEUE_NOT_FOUND.has(errorCode(error) ?? '')) return undefined;
-    throw new DeployError(`SQS queue ${name}`, 'GetQueueUrl', { cause: error });
-  }
+export function findQueueUrl(client: SQSClient, name: string): Promise<string | undefined> {
+  return call(`SQS queue ${name}`, 'GetQueueUrl', () => lookUpQueueUrl(client, name));
 }
 
 /** Creates the queue with every setting, or brings an existing one's settings in line; returns its ARN. */
@@ -126,7 +118,7 @@ async function createQueue(
       new CreateQueueCommand({ QueueName: name, Attributes: attributes }),
     ));
   } catch (error) {
-    const hint = /QueueDeletedRecently/.test(errorCode(error) ?? '')
+    const hint = /QueueDeletedRecently/.test(awsErrorCode(error) ?? '')
       ? 'SQS reuses the name of a deleted queue only after 60 seconds: run this again in a minute'
       : undefined;
     throw new DeployError(subject, 'CreateQueue', { cause: error, hint });

@@ -7,10 +7,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { DeleteQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { bucketExists } from './bucket-provisioning';
-import { call, DeployError, errorCode, TeardownStep } from './deploy-report';
+import { awsErrorCode } from '../adapters/aws/aws-errors';
+import { isMissingQueue } from '../adapters/aws/sqs-errors';
+import { call, DeployError, TeardownStep } from './deploy-report';
 import { findQueueUrl } from './queue-provisioning';
-
-const QUEUE_NOT_FOUND = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue']);
 
 /**
  * Deletes the named queues with their messages, one step each; a queue that does not exist is
@@ -34,8 +34,7 @@ export async function deleteQueuesByName(
       steps.push({ subject, outcome: 'deleted' });
     } catch (error) {
       // Deleted meanwhile (SQS lists a deleted queue for a while after DeleteQueue).
-      if (!QUEUE_NOT_FOUND.has(errorCode(error) ?? ''))
-        throw new DeployError(subject, 'DeleteQueue', { cause: error });
+      if (!isMissingQueue(error)) throw new DeployError(subject, 'DeleteQueue', { cause: error });
       steps.push({ subject, outcome: 'already-gone' });
     }
   }
@@ -65,7 +64,7 @@ export async function deleteBucketWithObjects(
   try {
     await client.send(new DeleteBucketCommand({ Bucket: bucket }));
   } catch (error) {
-    const code = errorCode(error);
+    const code = awsErrorCode(error);
     if (code === 'NoSuchBucket') return { subject, outcome: 'already-gone' };
     const hint =
       code === 'BucketNotEmpty'

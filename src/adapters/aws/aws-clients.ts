@@ -5,7 +5,8 @@ import type { AwsConfig } from '../../config/aws-config';
 import { InvalidConfigError } from '../../config/env';
 import { QueueBackendError } from '../../queue/queue.errors';
 import { ObjectStoreBackendError } from './s3-errors';
-import { sqsErrorCode } from './sqs-errors';
+import { awsHttpStatus } from './aws-errors';
+import { isMissingQueue } from './sqs-errors';
 
 /** An SQS client for the configured region and endpoint; credentials from the SDK's default chain. */
 export function createSqsClient(config: AwsConfig): SQSClient {
@@ -39,20 +40,31 @@ export async function findQueueUrls(
   return { requests, responses, deadLetter };
 }
 
-async function findQueueUrl(client: SQSClient, name: string, region: string): Promise<string> {
+/** The queue's URL, or undefined when SQS has no queue by that name; other failures are the SDK's. */
+export async function lookUpQueueUrl(client: SQSClient, name: string): Promise<string | undefined> {
   try {
     const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: name }));
     if (!QueueUrl) throw new Error('SQS answered without a QueueUrl');
     return QueueUrl;
   } catch (error) {
-    const code = sqsErrorCode(error);
-    if (code === 'QueueDoesNotExist' || code === 'AWS.SimpleQueueService.NonExistentQueue') {
-      throw new InvalidConfigError(
-        `SQS queue '${name}' does not exist in ${region}: create the queues with npm run aws:provision`,
-      );
-    }
+    if (isMissingQueue(error)) return undefined;
+    throw error;
+  }
+}
+
+async function findQueueUrl(client: SQSClient, name: string, region: string): Promise<string> {
+  let queueUrl: string | undefined;
+  try {
+    queueUrl = await lookUpQueueUrl(client, name);
+  } catch (error) {
     throw new QueueBackendError(name, 'find queue URL', { cause: error });
   }
+  if (!queueUrl) {
+    throw new InvalidConfigError(
+      `SQS queue '${name}' does not exist in ${region}: create the queues with npm run aws:provision`,
+    );
+  }
+  return queueUrl;
 }
 
 /** Fails with a clear error unless the bucket exists and these credentials may use it. */
@@ -60,7 +72,7 @@ export async function checkBucket(client: S3Client, bucket: string, region: stri
   try {
     await client.send(new HeadBucketCommand({ Bucket: bucket }));
   } catch (error) {
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    const status = awsHttpStatus(error);
     if (status === 404) {
       throw new InvalidConfigError(
         `S3 bucket '${bucket}' does not exist in ${region}: create it with npm run aws:provision`,

@@ -1,10 +1,11 @@
 import { ServiceError } from '../../common/errors';
 import { InstanceLaunchError } from '../../compute/compute.errors';
+import { awsErrorCode } from './aws-errors';
 
-/** EC2's error code: the SDK error's `name` (`InsufficientInstanceCapacity`, ...). */
+/** EC2's error code (`InsufficientInstanceCapacity`, ...); none for an error that is not EC2's. */
 export function ec2ErrorCode(error: unknown): string | undefined {
-  const name = (error as { name?: unknown } | null)?.name;
-  return typeof name === 'string' && name !== 'Error' ? name : undefined;
+  const code = awsErrorCode(error);
+  return code === 'Error' ? undefined : code;
 }
 
 // Codes that name a passing condition rather than a wrong request: asking again later may work.

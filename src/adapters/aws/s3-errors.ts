@@ -1,5 +1,6 @@
 import { ServiceError } from '../../common/errors';
 import { ObjectNotFoundError } from '../../object-store/object-store.errors';
+import { awsErrorCode, describeAwsError } from './aws-errors';
 
 /** S3 failed (unreachable, access denied, missing bucket, ...); `cause` holds the SDK error. */
 export class ObjectStoreBackendError extends ServiceError {
@@ -13,27 +14,15 @@ export class ObjectStoreBackendError extends ServiceError {
     options: { cause: unknown },
   ) {
     super(
-      `S3 bucket '${bucket}': ${operation} ${JSON.stringify(key)} failed: ${describe(options.cause)}`,
+      `S3 bucket '${bucket}': ${operation} ${JSON.stringify(key)} failed: ${describeAwsError(options.cause)}`,
       options,
     );
   }
 }
 
-/** S3's error code: the SDK error's `name` (`NoSuchKey`, `NotFound`, `AccessDenied`, ...). */
-function errorCode(error: unknown): string | undefined {
-  const name = (error as { name?: unknown } | null)?.name;
-  return typeof name === 'string' ? name : undefined;
-}
-
-function describe(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const code = errorCode(error);
-  return code && code !== 'Error' && !message.includes(code) ? `${code}: ${message}` : message;
-}
-
 /** There is no object under the key (GetObject says `NoSuchKey`; HeadObject, bodiless, `NotFound`). */
 export function isMissingObject(error: unknown): boolean {
-  const code = errorCode(error);
+  const code = awsErrorCode(error);
   return code === 'NoSuchKey' || code === 'NotFound';
 }
 

@@ -1,17 +1,10 @@
-/**
- * How SQS reports a receipt handle problem. The error code is the SDK error's `name` (JSON
- * protocol) or its `Code` (query-compatible errors).
- */
-export function sqsErrorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const { name, Code } = error as { name?: unknown; Code?: unknown };
-  if (typeof Code === 'string') return Code;
-  return typeof name === 'string' ? name : undefined;
-}
+import { awsErrorCode, errorMessage } from './aws-errors';
 
-/** The error's message, or its string form. */
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+const QUEUE_DOES_NOT_EXIST = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue']);
+
+/** SQS has no queue by that name or URL (the JSON protocol's code, or the query protocol's). */
+export function isMissingQueue(error: unknown): boolean {
+  return QUEUE_DOES_NOT_EXIST.has(awsErrorCode(error) ?? '');
 }
 
 // SQS answers a handle whose delivery is over with one of these, depending on the operation and on
@@ -25,7 +18,7 @@ const INVALID_PARAMETER = new Set([
 
 /** The handle named a real delivery that is no longer in flight. */
 export function isStaleHandleError(error: unknown): boolean {
-  const code = sqsErrorCode(error);
+  const code = awsErrorCode(error);
   if (code === 'MessageNotInflight' || code === 'AWS.SimpleQueueService.MessageNotInflight') return true;
   return (
     INVALID_PARAMETER.has(code ?? '') &&
@@ -39,7 +32,7 @@ export function isStaleHandleError(error: unknown): boolean {
  * for handles of messages since deleted, so the caller decides which it was.
  */
 export function isRefusedHandleError(error: unknown): boolean {
-  return sqsErrorCode(error) === 'ReceiptHandleIsInvalid';
+  return awsErrorCode(error) === 'ReceiptHandleIsInvalid';
 }
 
 /** The request was cancelled through its abort signal. */

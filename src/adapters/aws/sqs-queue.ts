@@ -27,13 +27,8 @@ import {
   ReceiptHandleExpiredError,
 } from '../../queue/queue.errors';
 import { RecentHandles } from './recent-handles';
-import {
-  errorMessage,
-  isAbortError,
-  isRefusedHandleError,
-  isStaleHandleError,
-  sqsErrorCode,
-} from './sqs-errors';
+import { awsErrorCode, errorMessage } from './aws-errors';
+import { isAbortError, isRefusedHandleError, isStaleHandleError } from './sqs-errors';
 
 /** Options of {@link SqsQueue}. */
 export interface SqsQueueOptions {
@@ -280,7 +275,7 @@ export class SqsQueue extends Queue {
 
   private backendError(operation: string, error: unknown): Error {
     if (error instanceof ServiceError) return error;
-    const code = sqsErrorCode(error);
+    const code = awsErrorCode(error);
     const cause = code && !errorMessage(error).includes(code) ? wrapWithCode(code, error) : error;
     return new QueueBackendError(this.name, operation, { cause });
   }
