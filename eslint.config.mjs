@@ -10,7 +10,11 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   prettier,
   { files: ['src/web/public/**/*.js'], languageOptions: { globals: globals.browser, sourceType: 'script' } },
-  { files: ['test/fixtures/**/*.js'], languageOptions: { globals: globals.node, sourceType: 'commonjs' } },
+  {
+    files: ['test/fixtures/**/*.js', 'test/support/**/*.js'],
+    languageOptions: { globals: { ...globals.node, ...globals.jest }, sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createClassifier } from '../src/classifier/classifier.factory';
+import { datasetCacheDir } from '../src/datasets/dataset-fetcher';
 import { findRepoRoot } from '../src/models/model-sources';
 
 /**
@@ -14,7 +15,8 @@ import { findRepoRoot } from '../src/models/model-sources';
  * threads. Prints both rates and their ratio; writes bench/results/e2e.json.
  */
 const ROOT = findRepoRoot(__dirname);
-const IMAGES_DIR = join(ROOT, '..', 'shared', 'datasets', 'ilsvrc2012-val-sample', 'images');
+// Fetched into the cache by `npm run bench` (the same step as `npm test`).
+const IMAGES_DIR = join(datasetCacheDir(ROOT), 'ilsvrc2012-val-sample', 'images');
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 const THREADS = Number(process.env.BENCH_WORKER_THREADS ?? 1);
 const BATCH = Number(process.env.BENCH_WORKER_BATCH ?? 4);

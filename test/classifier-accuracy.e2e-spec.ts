@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { runInThisContext } from 'node:vm';
 import type { OnnxClassifier } from '../src/classifier/onnx-classifier';
 import { DEFAULT_MODEL_ID } from '../src/models/model-manifest.loader';
+import { datasetFolder, datasetManifestFile } from './support/paths';
 
 // onnxruntime-node returns tensors whose data is a Float32Array of Node's main realm, but jest runs
 // this file in a vm context with its own Float32Array, so onnxruntime-common's instanceof check
@@ -10,12 +11,10 @@ import { DEFAULT_MODEL_ID } from '../src/models/model-manifest.loader';
 // in beforeAll) makes both agree. A jest environment or setup file doing this would replace it.
 globalThis.Float32Array = runInThisContext('Float32Array') as Float32ArrayConstructor;
 
-// Paths relative to the repository, so a fresh clone with ../shared beside it runs this as is.
 const repoRoot = path.resolve(__dirname, '..');
-const sharedModels = path.resolve(repoRoot, '..', 'shared', 'models');
-const dataset = path.resolve(repoRoot, '..', 'shared', 'datasets', 'ilsvrc2012-val-sample');
+const imagesDir = datasetFolder('ilsvrc2012-val-sample');
 
-/** Ground truth: `{ "<file>": { index, wnid, label, wordnet } }` (see the dataset's PROVENANCE.md). */
+/** Ground truth: `{ "<file>": { index, wnid, label, wordnet } }` (see the dataset's manifest). */
 type GroundTruth = Record<string, { index: number; label: string }>;
 
 describe(`classifier (${DEFAULT_MODEL_ID}) on ILSVRC2012 validation images`, () => {
@@ -26,10 +25,12 @@ describe(`classifier (${DEFAULT_MODEL_ID}) on ILSVRC2012 validation images`, () 
 
   beforeAll(async () => {
     const { createClassifier } = await import('../src/classifier/classifier.factory');
-    classifier = await createClassifier({ repoRoot, mirrorDirs: [sharedModels], intraOpNumThreads: 2 });
-    truth = JSON.parse(await readFile(path.join(dataset, 'labels.json'), 'utf8')) as GroundTruth;
+    classifier = await createClassifier({ repoRoot, intraOpNumThreads: 2 });
+    truth = JSON.parse(
+      await readFile(datasetManifestFile('ilsvrc2012-val-sample', 'labels.json'), 'utf8'),
+    ) as GroundTruth;
     files = Object.keys(truth).sort();
-    images = await Promise.all(files.map((file) => readFile(path.join(dataset, 'images', file))));
+    images = await Promise.all(files.map((file) => readFile(path.join(imagesDir, file))));
   }, 60_000);
 
   afterAll(async () => {

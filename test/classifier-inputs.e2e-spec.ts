@@ -6,14 +6,14 @@ import { ModelContractError, UndecodableImageError } from '../src/classifier/cla
 import type { OnnxClassifier } from '../src/classifier/onnx-classifier';
 import { FetchedModel, fetchModel } from '../src/models/model-fetcher';
 import { DEFAULT_MODEL_ID, loadManifest } from '../src/models/model-manifest.loader';
+import { datasetFolder } from './support/paths';
 
 // See classifier-accuracy.e2e-spec.ts: jest's vm context has its own Float32Array, which
 // onnxruntime-common's instanceof checks reject, so the main realm's is shared before it loads.
 globalThis.Float32Array = runInThisContext('Float32Array') as Float32ArrayConstructor;
 
 const repoRoot = path.resolve(__dirname, '..');
-const sharedModels = path.resolve(repoRoot, '..', 'shared', 'models');
-const photos = path.resolve(repoRoot, '..', 'shared', 'datasets', 'sample-photos');
+const photos = datasetFolder('sample-photos');
 
 describe(`classifier (${DEFAULT_MODEL_ID}) on real and broken inputs`, () => {
   let model: FetchedModel;
@@ -24,7 +24,7 @@ describe(`classifier (${DEFAULT_MODEL_ID}) on real and broken inputs`, () => {
     const { OnnxClassifier } = await import('../src/classifier/onnx-classifier');
     load = OnnxClassifier.load.bind(OnnxClassifier);
     const manifest = await loadManifest(path.join(repoRoot, 'models'), DEFAULT_MODEL_ID);
-    model = await fetchModel(manifest, { repoRoot, mirrorDirs: [sharedModels] });
+    model = await fetchModel(manifest, { repoRoot });
     classifier = await load(model, { intraOpNumThreads: 2 });
   });
 

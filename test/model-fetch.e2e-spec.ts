@@ -238,23 +238,28 @@ describe('fetchModel', () => {
 });
 
 describe('the default model', () => {
-  it('is fetched from ../shared/models beside the repository, and MODEL_MIRROR is tried first', async () => {
-    const sharedModels = path.resolve(repoRoot, '..', 'shared', 'models');
-    expect(defaultMirrorDirs(repoRoot, {})).toEqual([sharedModels]);
-    expect(defaultMirrorDirs(repoRoot, { MODEL_MIRROR: scratch })).toEqual([scratch, sharedModels]);
-
+  it('is committed in models/ with its licence and notice, so it needs no mirror and no network', async () => {
     const manifest = await loadManifest(path.join(repoRoot, 'models'), DEFAULT_MODEL_ID);
-    const fetched = await fetchModel(manifest, {
-      repoRoot,
-      destDir: path.join(scratch, 'dest'),
-      mirrorDirs: defaultMirrorDirs(repoRoot, { MODEL_MIRROR: path.join(scratch, 'unset') }),
-    });
+    const fetched = await fetchModel(manifest, { repoRoot, mirrorDirs: [] });
 
-    expect(fetched.model).toMatchObject({
-      origin: 'mirror',
-      from: path.join(sharedModels, manifest.model.mirrorPath),
-    });
+    expect(fetched.model.origin).toBe('present');
+    expect(fetched.labels.origin).toBe('present');
     expect(sha256(await readFile(fetched.modelPath))).toBe(manifest.model.sha256);
-    expect(sha256(await readFile(fetched.labelsPath))).toBe(manifest.labels.sha256);
+    const folder = path.join(repoRoot, 'models', DEFAULT_MODEL_ID);
+    expect(await readFile(path.join(folder, 'LICENSE'), 'utf8')).toContain('Apache License');
+    const notice = await readFile(path.join(folder, 'NOTICE'), 'utf8');
+    expect(notice).toContain(manifest.model.sha256);
+    expect(notice).toContain('google-coral/test_data');
+  });
+
+  it('would be looked for in MODEL_MIRROR first, then in ../shared/models beside the repository', async () => {
+    const clone = path.join(scratch, 'clone');
+    const shared = path.join(scratch, 'shared', 'models');
+    await mkdir(clone, { recursive: true });
+    expect(defaultMirrorDirs(clone, {})).toEqual([]);
+    await mkdir(shared, { recursive: true });
+    expect(defaultMirrorDirs(clone, {})).toEqual([shared]);
+    const mirror = path.join(scratch, 'mirror');
+    expect(defaultMirrorDirs(clone, { MODEL_MIRROR: mirror })).toEqual([mirror, shared]);
   });
 });

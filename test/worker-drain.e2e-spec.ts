@@ -64,13 +64,14 @@ describe('a worker process told to stop (SIGTERM)', () => {
 });
 
 describe('a worker busy longer than the visibility timeout', () => {
+  const VISIBILITY_TIMEOUT_MS = 400;
   let dataDir: string;
   beforeAll(() => (dataDir = mkdtempSync(join(tmpdir(), 'visibility-'))));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('keeps the jobs in hand hidden from other consumers until it is done with them', async () => {
-    // Large images (20 megapixels of noise): a batch of ten takes about twice the 600 ms visibility
-    // timeout below on a quiet machine (a 6-megapixel batch came within 20 % of it), longer under load.
+    // Large images (20 megapixels of noise): a batch of ten takes about three times the 400 ms
+    // visibility timeout below on a quiet machine, and longer under load.
     const images = await largeImages(dataDir, 5);
     await enqueueImages(dataDir, images);
     // The other consumer below receives messages again and again: no dead-lettering here.
@@ -78,7 +79,7 @@ describe('a worker busy longer than the visibility timeout', () => {
     // Only the worker's extensions keep a batch hidden while it works.
     const worker = spawnWorker(dataDir, {
       WORKER_BATCH_SIZE: '10',
-      VISIBILITY_TIMEOUT_MS: '600',
+      VISIBILITY_TIMEOUT_MS: String(VISIBILITY_TIMEOUT_MS),
       MAX_ATTEMPTS: '1000',
     });
     const reports: WorkerReport[] = [];
@@ -106,7 +107,7 @@ describe('a worker busy longer than the visibility timeout', () => {
     const batchMs = reports
       .filter((r) => r.kind === 'jobClassified')
       .map((r) => (r as { serviceMs: number }).serviceMs * 10);
-    expect(Math.max(...batchMs)).toBeGreaterThan(600);
+    expect(Math.max(...batchMs)).toBeGreaterThan(VISIBILITY_TIMEOUT_MS);
     worker.child.kill('SIGTERM');
     expect(await worker.exit).toBe(0);
     await Promise.all(Object.values(queues).map((q) => q.close()));

@@ -1,11 +1,11 @@
-import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
-import { downloadVerified } from './http-download';
 import { ModelFile, ModelManifest } from './model-manifest.schema';
 import { defaultMirrorDirs } from './model-sources';
-import { FetchAttempt, ModelFetchError } from './model.errors';
-import { checkContent, writeVerified } from './verified-write';
+import { ModelFetchError } from './model.errors';
+import { FetchedFile, fetchVerifiedFile, NoSourceError } from './verified-fetch';
+
+export type { FetchedFile } from './verified-fetch';
 
 /** Options of {@link fetchModel}. */
 export interface FetchModelOptions {
@@ -17,17 +17,6 @@ export interface FetchModelOptions {
   mirrorDirs?: readonly string[];
   /** Abort a download when no bytes arrive for this long, in ms (default 30 000). */
   downloadIdleTimeoutMs?: number;
-}
-
-/** Where one verified file is and how it got there. */
-export interface FetchedFile {
-  path: string;
-  /** `present`: already there with the right sha256, nothing was copied. */
-  origin: 'present' | 'mirror' | 'download';
-  /** The mirror file or URL it came from (absent when `present`). */
-  from?: string;
-  /** A file with the wrong content was at `path` and has been removed. */
-  replacedInvalid: boolean;
 }
 
 /** A model whose files are on disk and verified. */
@@ -65,44 +54,19 @@ async function fetchFile(
   file: ModelFile,
   destDir: string,
   mirrorDirs: readonly string[],
-  idleTimeoutMs: number | undefined,
+  downloadIdleTimeoutMs: number | undefined,
 ): Promise<FetchedFile> {
-  const destPath = path.join(destDir, file.file);
-  const existing = await checkContent(destPath, file);
-  if (existing === 'valid') return { path: destPath, origin: 'present', replacedInvalid: false };
-  const replacedInvalid = existing === 'invalid';
-  if (replacedInvalid) await rm(destPath, { force: true });
-
-  const attempts: FetchAttempt[] = [];
-  for (const dir of mirrorDirs) {
-    const source = path.join(dir, file.mirrorPath);
-    if (!existsSync(dir)) {
-      attempts.push({ source, failure: `mirror directory ${dir} does not exist` });
-      continue;
-    }
-    try {
-      await writeVerified(createReadStream(source), destPath, file);
-      return { path: destPath, origin: 'mirror', from: source, replacedInvalid };
-    } catch (error) {
-      attempts.push({ source, failure: describe(error) });
-    }
+  try {
+    return await fetchVerifiedFile({
+      destPath: path.join(destDir, file.file),
+      expected: file,
+      mirrorDirs,
+      mirrorPath: file.mirrorPath,
+      urls: file.urls,
+      downloadIdleTimeoutMs,
+    });
+  } catch (error) {
+    if (error instanceof NoSourceError) throw new ModelFetchError(modelId, file.file, error.attempts);
+    throw error;
   }
-  for (const url of file.urls) {
-    try {
-      await downloadVerified(url, destPath, file, { idleTimeoutMs });
-      return { path: destPath, origin: 'download', from: url, replacedInvalid };
-    } catch (error) {
-      attempts.push({ source: url, failure: describe(error) });
-    }
-  }
-  throw new ModelFetchError(modelId, file.file, attempts);
-}
-
-function describe(error: unknown): string {
-  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'not found';
-  // Duck-typed: errors raised inside fetch() may come from another realm, where instanceof fails.
-  const message = (error as Error)?.message ?? String(error);
-  // fetch() reports every network failure as "fetch failed"; the useful part is the cause.
-  const cause = (error as { cause?: { message?: unknown } })?.cause?.message;
-  return typeof cause === 'string' ? `${message} (${cause})` : message;
 }

@@ -1,14 +1,14 @@
 import { z } from 'zod';
 
-const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a lower-case hex sha256 (64 characters)');
+export const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a lower-case hex sha256 (64 characters)');
 
-const fileName = z
+export const fileName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a plain file name (no directories)')
   .refine((name) => name !== '..', 'a plain file name (no directories)');
 
 // Mirror paths are joined onto a local directory, so they must not climb out of it.
-const mirrorPath = z
+export const mirrorPath = z
   .string()
   .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'a relative POSIX path such as "<id>/model.onnx"')
   .refine((p) => !p.split('/').some((part) => part === '..' || part === '.'), 'no "." or ".." segments');

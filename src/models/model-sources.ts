@@ -2,14 +2,27 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
 /**
- * The mirror directories to try, in order: `MODEL_MIRROR` (resolved against the working directory)
- * when set, then `../shared/models` beside the repository when it exists. Both use the layout the
- * manifests' `mirrorPath` describes (`<id>/model.onnx`).
+ * The mirror directories to try for models, in order: `MODEL_MIRROR` (resolved against the working
+ * directory) when set, then `../shared/models` beside the repository when it exists. Both use the
+ * layout the manifests' `mirrorPath` describes (`<id>/model.onnx`).
  */
 export function defaultMirrorDirs(repoRoot: string, env: NodeJS.ProcessEnv): string[] {
+  return mirrorDirsFor(repoRoot, env.MODEL_MIRROR, 'models');
+}
+
+/**
+ * Mirror directories for one kind of file: `explicit` (a variable such as `MODEL_MIRROR`, resolved
+ * against the working directory) when set, then `../shared/<sharedFolder>` beside the repository
+ * when it exists.
+ */
+export function mirrorDirsFor(
+  repoRoot: string,
+  explicit: string | undefined,
+  sharedFolder: 'models' | 'datasets',
+): string[] {
   const dirs: string[] = [];
-  if (env.MODEL_MIRROR) dirs.push(path.resolve(env.MODEL_MIRROR));
-  const shared = path.resolve(repoRoot, '..', 'shared', 'models');
+  if (explicit) dirs.push(path.resolve(explicit));
+  const shared = path.resolve(repoRoot, '..', 'shared', sharedFolder);
   if (existsSync(shared) && !dirs.includes(shared)) dirs.push(shared);
   return dirs;
 }

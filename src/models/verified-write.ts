@@ -7,7 +7,8 @@ import { pipeline } from 'node:stream/promises';
 /** The bytes a file must have. */
 export interface ExpectedContent {
   sha256: string;
-  size: number;
+  /** Size in bytes, when known (a `SHA256SUMS` list has none): a wrong file is then cut short early. */
+  size?: number;
 }
 
 /** The bytes did not match: wrong size or wrong sha256. Nothing was written. */
@@ -15,12 +16,12 @@ export class ContentMismatch extends Error {
   /** @param actual what arrived, or `tooLong` when the stream was cut off past the expected size */
   constructor(
     readonly expected: ExpectedContent,
-    readonly actual: ExpectedContent | 'tooLong',
+    readonly actual: Required<ExpectedContent> | 'tooLong',
   ) {
     super(
       actual === 'tooLong'
         ? `size mismatch: expected ${expected.size} bytes, got more`
-        : actual.size !== expected.size
+        : expected.size !== undefined && actual.size !== expected.size
           ? `size mismatch: expected ${expected.size} bytes, got ${actual.size}`
           : `sha256 mismatch: expected ${expected.sha256}, got ${actual.sha256}`,
     );
@@ -28,7 +29,7 @@ export class ContentMismatch extends Error {
 }
 
 /** sha256 (lower-case hex) and size of a file. */
-export async function hashFile(filePath: string): Promise<ExpectedContent> {
+export async function hashFile(filePath: string): Promise<Required<ExpectedContent>> {
   const hash = createHash('sha256');
   let size = 0;
   for await (const chunk of createReadStream(filePath)) {
@@ -48,7 +49,7 @@ export async function checkContent(
 ): Promise<'missing' | 'valid' | 'invalid'> {
   const stats = await stat(filePath).catch(() => undefined);
   if (!stats) return 'missing';
-  if (!stats.isFile() || stats.size !== expected.size) return 'invalid';
+  if (!stats.isFile() || (expected.size !== undefined && stats.size !== expected.size)) return 'invalid';
   return (await hashFile(filePath)).sha256 === expected.sha256 ? 'valid' : 'invalid';
 }
 
@@ -71,7 +72,8 @@ export async function writeVerified(
     transform(chunk: Uint8Array, _encoding, done) {
       size += chunk.length;
       // No point storing megabytes past the expected size: the result is wrong already.
-      if (size > expected.size) return done(new ContentMismatch(expected, 'tooLong'));
+      if (expected.size !== undefined && size > expected.size)
+        return done(new ContentMismatch(expected, 'tooLong'));
       hash.update(chunk);
       done(null, chunk);
     },
@@ -79,7 +81,7 @@ export async function writeVerified(
   try {
     await pipeline(source, meter, createWriteStream(tempPath, { flags: 'wx' }));
     const actual = { sha256: hash.digest('hex'), size };
-    if (actual.size !== expected.size || actual.sha256 !== expected.sha256) {
+    if ((expected.size !== undefined && actual.size !== expected.size) || actual.sha256 !== expected.sha256) {
       throw new ContentMismatch(expected, actual);
     }
     await rename(tempPath, destPath);

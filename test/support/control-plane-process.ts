@@ -57,7 +57,11 @@ export class ControlPlaneProcess {
         stdio: ['ignore', 'pipe', 'pipe'],
       }),
     );
-    const collect = (chunk: Buffer) => this.output.push(chunk.toString());
+    // Copied to this test's output too, which is shown only if the test fails.
+    const collect = (chunk: Buffer) => {
+      this.output.push(chunk.toString());
+      process.stdout.write(chunk);
+    };
     this.child.stdout!.on('data', collect);
     this.child.stderr!.on('data', collect);
     this.exited = new Promise((resolve) => this.child!.once('exit', (code) => resolve(code)));

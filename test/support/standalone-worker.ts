@@ -50,9 +50,12 @@ export function spawnWorker(
     spawn(process.execPath, [join(REPO_ROOT, 'dist', 'src', 'worker.js')], {
       cwd: REPO_ROOT,
       env: { ...process.env, WORKER_ID: 'w-test', DATA_DIR: dataDir, HEARTBEAT_MS: '60000', ...env },
-      stdio: 'ignore',
+      stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );
+  // Into this test's output, which is shown only if the test fails.
+  child.stdout!.on('data', (chunk: Buffer) => process.stdout.write(chunk));
+  child.stderr!.on('data', (chunk: Buffer) => process.stdout.write(chunk));
   return { child, exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
 }
 

@@ -143,7 +143,14 @@ export class ProcessCompute extends Compute implements OnApplicationShutdown {
     const instanceId = `proc-${randomUUID()}`;
     const child = spawn(this.command, this.args, {
       cwd: this.cwd,
-      env: { ...this.baseEnv, ...env, WORKER_ID: workerId, INSTANCE_ID: instanceId },
+      env: {
+        // The control plane has shown the AWS SDK's Node-version notice once already, if at all.
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...this.baseEnv,
+        ...env,
+        WORKER_ID: workerId,
+        INSTANCE_ID: instanceId,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const info: InstanceInfo = { instanceId, workerId, state: 'running', launchedAt: this.clock.now() };
