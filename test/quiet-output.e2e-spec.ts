@@ -19,8 +19,9 @@ describe('the test output', () => {
 
     expect(jest.status).toBe(1);
     expect(output).toContain('1 failed, 1 passed');
-    expect(output).toContain('----- output while "fails, having written a line" ran -----');
+    expect(output).toContain('----- output while "fails, having written a line" failed -----');
     expect(output).toContain('line from the failing test');
+    expect(output).toContain('console line from the failing test');
     expect(output).not.toContain('line from the passing test');
   });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ControlPlaneProcess, freePort, waitFor } from './support/control-plane-process';
 import { datasetImages } from './support/paths';
+import { openDataDir } from './support/standalone-worker';
 
 interface WorkerView {
   id: string;
@@ -42,6 +43,7 @@ describe('a worker that dies holding jobs', () => {
     const fleet = async (all = false) =>
       ((await (await fetch(`${plane.url}/api/fleet?all=${all}`)).json()) as { workers: WorkerView[] })
         .workers;
+    const { queues } = openDataDir(dataDir);
     const [victim] = await fleet();
     const pid = pidOfWorker(victim.id);
 
@@ -65,7 +67,16 @@ describe('a worker that dies holding jobs', () => {
         5,
       );
       process.kill(pid, 'SIGSTOP');
-      await new Promise((resolve) => setTimeout(resolve, 500)); // let reports already sent be recorded
+      // Reports the worker sent before it froze are recorded once the control plane has consumed them.
+      await waitFor(
+        'the reports already sent to be consumed',
+        async () => {
+          const { visible, inFlight } = await queues.responses.approximateCounts();
+          return visible + inFlight === 0 ? true : undefined;
+        },
+        30_000,
+        10,
+      );
       held = (await fleet()).find((w) => w.id === victim.id)?.jobsInHand ?? [];
       if (held.length === 0) process.kill(pid, 'SIGCONT');
     }
@@ -103,5 +114,6 @@ describe('a worker that dies holding jobs', () => {
       ]);
     }
     expect(await plane.stop('SIGTERM')).toBe(0);
+    await Promise.all(Object.values(queues).map((q) => q.close()));
   }, 120_000);
 });

@@ -1,10 +1,13 @@
+const { Console } = require('node:console');
+const { Writable } = require('node:stream');
 const { TestEnvironment } = require('jest-environment-node');
 
 /**
- * The node environment, holding back what the code under test writes to stdout and stderr: Nest's
- * logs, and the lines of the control planes and workers that tests start (their helpers copy them
- * here). The output held while a test (with its hooks) ran is printed only when that test fails,
- * under its name; a passing test prints nothing.
+ * The node environment, holding back what the code under test writes to stdout, stderr and the
+ * console: Nest's logs, a test's own measurements, and the lines of the control planes and workers
+ * that tests start (their helpers copy them here). The output held while a test (with its hooks)
+ * ran is printed only when that test fails, under its name; a passing test prints nothing.
+ * `TEST_OUTPUT=all` prints it for every test.
  */
 class QuietEnvironment extends TestEnvironment {
   held = [];
@@ -28,11 +31,20 @@ class QuietEnvironment extends TestEnvironment {
       };
       this.restores.push(() => (stream.write = write));
     }
+    const held = new Writable({
+      write: (chunk, _encoding, done) => {
+        this.held.push(chunk.toString());
+        done();
+      },
+    });
+    this.global.console = new Console({ stdout: held, stderr: held });
   }
 
   handleTestEvent(event) {
     if (event.name === 'test_done') {
-      if (event.test.errors.length > 0) this.show(`while "${fullName(event.test)}" ran`);
+      const failed = event.test.errors.length > 0;
+      if (failed || process.env.TEST_OUTPUT === 'all')
+        this.show(`while "${fullName(event.test)}" ${failed ? 'failed' : 'passed'}`);
       this.held = [];
     } else if (event.name === 'hook_failure') {
       this.show(`up to the failed ${event.hook.type} hook`);
