@@ -1,5 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,8 @@ import sharp from 'sharp';
 import request from 'supertest';
 import { AppModule } from '../src/app.module';
 import { testConfig } from '../src/config/app-config';
+import { ActorHost } from '../src/actors/actor-host.service';
+import { JOB } from '../src/actors/actor-kinds';
 import { ObjectStore } from '../src/ports/object-store.port';
 import { datasetImages } from './support/paths';
 
@@ -48,6 +51,44 @@ describe('uploads are validated at the door', () => {
       objectStore: { ok: true },
       modelLoaded: { ok: false, detail: 'no worker has loaded the model yet' },
     });
+  });
+
+  it.each([
+    ['an RFC 5987 name holding U+FFFF', `filename*=UTF-8''%EF%BF%BFa.jpg`, 'a.jpg'],
+    [
+      'a name in raw UTF-8 bytes, read as Latin-1 by the parser',
+      'filename="caf\u00c3\u00a9.jpg"',
+      'café.jpg',
+    ],
+    ['a name that is nothing but a control and a non-character', `filename*=UTF-8''%07%EF%BF%BE`, 'upload'],
+  ])('cleans %s at the door, and the job is queued under the clean name', async (_, disposition, clean) => {
+    const boundary = 'file-name-boundary';
+    const body = Buffer.concat([
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="files"; ${disposition}\r\n` +
+          'Content-Type: image/jpeg\r\n\r\n',
+        'latin1',
+      ),
+      jpeg,
+      Buffer.from(`\r\n--${boundary}--\r\n`, 'latin1'),
+    ]);
+    const res = await post().set('content-type', `multipart/form-data; boundary=${boundary}`).send(body);
+
+    expect(res.status).toBe(202);
+    expect(res.body.jobs).toEqual([{ id: expect.any(String), fileName: clean }]);
+    const job = await request(app.getHttpServer()).get(`/api/jobs/${res.body.jobs[0].id}`).expect(200);
+    expect(job.body).toMatchObject({ fileName: clean, status: 'queued' });
+  });
+
+  it('answers 400 with a reason for a raw control character in a part header', async () => {
+    const body = Buffer.from(
+      '--b\r\nContent-Disposition: form-data; name="files"; filename="a\u0001.jpg"\r\n\r\nxyz\r\n--b--\r\n',
+      'latin1',
+    );
+    const res = await post().set('content-type', 'multipart/form-data; boundary=b').send(body);
+
+    expect(res.status).toBe(400);
+    expect(res.body.message).toMatch(/malformed/i);
   });
 
   it('accepts an image with 202 and the job id, and stores its bytes', async () => {
@@ -151,5 +192,42 @@ describe('the course client waiting past the result timeout', () => {
     const jobId = /\/api\/jobs\/([0-9a-f-]+)/.exec(res.body.message)![1];
     const job = await request(app.getHttpServer()).get(`/api/jobs/${jobId}`).expect(200);
     expect(['uploaded', 'queued', 'classified', 'reported']).toContain(job.body.status);
+  });
+});
+
+describe('a job recorded with a name the request queue refuses (before names were cleaned)', () => {
+  let dataDir: string;
+  const open: INestApplication[] = [];
+  beforeAll(() => (dataDir = mkdtempSync(join(tmpdir(), 'old-name-'))));
+  afterAll(async () => {
+    for (const app of open) await app.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const boot = async () => {
+    const config = testConfig({ port: 0, dataDir, minWorkers: 0, maxWorkers: 1 });
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    open.push(app);
+    return app.init();
+  };
+
+  it('no longer stops the next boot: the job is enqueued under its cleaned name', async () => {
+    const first = await boot();
+    const jobId = randomUUID();
+    // As an old upload was recorded: its enqueue fails live, so the job waits in `uploaded`.
+    await first.get(ActorHost).dispatch(JOB.streamId(jobId), {
+      type: 'JobUploaded',
+      jobId,
+      fileName: '\uffffa.jpg',
+      contentType: 'image/jpeg',
+      sizeBytes: 3,
+      maxAttempts: 3,
+    });
+    await open.pop()!.close();
+
+    const second = await boot();
+    const job = await request(second.getHttpServer()).get(`/api/jobs/${jobId}`).expect(200);
+    expect(job.body.status).toBe('queued');
   });
 });

@@ -16,6 +16,7 @@ import { JobRequest, objectKeys } from '../pipeline/messages';
 import { REQUEST_QUEUE } from '../pipeline/queue-tokens';
 import { ObjectStore } from '../ports/object-store.port';
 import { Queue } from '../ports/queue.port';
+import { cleanFileName } from './file-name';
 import { JobOutcome, JobOutcomes } from './job-outcomes';
 import { JobUnsuccessfulError, ResultTimeoutError } from './upload.errors';
 import { validateImage, ValidatedImage } from './upload-validator';
@@ -65,18 +66,25 @@ export class JobsService implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     for (const job of this.host.list(JOB)) {
       const context = job.snapshot.context as JobContext;
-      if (job.snapshot.value === 'uploaded') await this.enqueue(job.id);
-      if (job.snapshot.value === 'classified') {
-        await this.reportResult({ jobId: job.id, label: context.label!, top5: context.top5! });
+      try {
+        if (job.snapshot.value === 'uploaded') await this.enqueue(job.id);
+        if (job.snapshot.value === 'classified') {
+          await this.reportResult({ jobId: job.id, label: context.label!, top5: context.top5! });
+        }
+      } catch (error) {
+        // One job that cannot be resumed must not stop the service for every other one.
+        this.logger.error({ msg: 'job not resumed at boot', jobId: job.id, error: (error as Error).message });
       }
     }
   }
 
   /**
    * Accepts each valid file as a job; refuses the others with a reason. Nothing is recorded for
-   * a refused file, and an accepted one is stored before its job exists.
+   * a refused file, and an accepted one is stored before its job exists. File names are cleaned
+   * first ({@link cleanFileName}), and the jobs and refusals carry the cleaned names.
    */
-  async submit(files: UploadedFile[]): Promise<{ jobs: AcceptedJob[]; rejected: RefusedFile[] }> {
+  async submit(uploads: UploadedFile[]): Promise<{ jobs: AcceptedJob[]; rejected: RefusedFile[] }> {
+    const files = uploads.map(withCleanName);
     const jobs: AcceptedJob[] = [];
     const rejected: RefusedFile[] = [];
     // Check and store the files side by side, then record the jobs in the order the files came.
@@ -104,7 +112,8 @@ export class JobsService implements OnApplicationBootstrap {
    * Accepts one file and waits for its label (the course client's contract).
    * @throws the validation error for a bad file; JobUnsuccessfulError; ResultTimeoutError.
    */
-  async classifyAndWait(file: UploadedFile): Promise<Extract<JobOutcome, { status: 'reported' }>> {
+  async classifyAndWait(upload: UploadedFile): Promise<Extract<JobOutcome, { status: 'reported' }>> {
+    const file = withCleanName(upload);
     const { jobId, image } = await this.prepare(file);
     // Listen before the job exists: a fast worker must not finish before anyone waits.
     const outcome = this.outcomes.next(jobId, this.config.resultTimeoutMs);
@@ -152,7 +161,8 @@ export class JobsService implements OnApplicationBootstrap {
       v: 1,
       jobId,
       inputKey: objectKeys.input(jobId),
-      fileName: context.fileName,
+      // Cleaned again: jobs recorded before names were cleaned at the door may still be waiting.
+      fileName: cleanFileName(context.fileName),
       contentType: context.contentType,
     };
     const messageId = await this.requests.send(JSON.stringify(request));
@@ -170,3 +180,8 @@ export class JobsService implements OnApplicationBootstrap {
     this.logger.warn({ msg: `job ${status}`, jobId, reason });
   }
 }
+
+const withCleanName = (file: UploadedFile): UploadedFile => ({
+  ...file,
+  originalname: cleanFileName(file.originalname),
+});
