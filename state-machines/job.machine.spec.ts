@@ -161,6 +161,18 @@ describe('job machine', () => {
       expect(then.snapshot.context).toMatchObject({ error: 'received 3 times', endedAt: 2000 });
     });
 
+    it('uploaded → failed when the message is dead-lettered before its acknowledgement is recorded', () => {
+      const then = given(jobMachine, uploaded, attempt(1)).when({
+        type: 'JobDeadLettered',
+        reason: 'received 3 times',
+        at: 2000,
+      });
+      expect(then.snapshot.value).toBe('failed');
+      expect(then.effects).toEqual([
+        { type: 'reportFailure', params: { jobId: 'j1', status: 'failed', reason: 'received 3 times' } },
+      ]);
+    });
+
     it('ignores a result after the job failed', () => {
       const then = given(jobMachine, uploaded, queued, {
         type: 'JobDeadLettered',

@@ -124,8 +124,10 @@ export const jobMachine = setup({
         },
         JobRejected: { target: 'rejected', actions: 'recordError' },
         JobClassified: { target: 'classified', actions: 'recordResult' },
-        // A worker may receive the message before the queue's acknowledgement is recorded.
+        // A worker may receive the message before the queue's acknowledgement is recorded, and
+        // the queue may give up on it before then too.
         JobAttemptStarted: { actions: 'recordAttempt' },
+        JobDeadLettered: { target: 'failed', actions: 'recordError' },
       },
     },
     queued: {
