@@ -142,6 +142,43 @@ describe('uploads are validated at the door', () => {
     ]);
   });
 
+  describe('with an Idempotency-Key', () => {
+    const submit = (key: string, ...names: string[]) => {
+      const req = post().set('idempotency-key', key);
+      for (const name of names) req.attach('files', jpeg, name);
+      return req;
+    };
+    const total = async () => (await request(app.getHttpServer()).get('/api/jobs?limit=1')).body.total;
+
+    it('answers a retry with the jobs of the first try, and creates none', async () => {
+      const first = await submit('retry-1', 'a.jpg', 'b.jpg').expect(202);
+      const before = await total();
+      const retry = await submit('retry-1', 'a.jpg', 'b.jpg').expect(202);
+
+      expect(first.headers['idempotent-replayed']).toBeUndefined();
+      expect(retry.headers['idempotent-replayed']).toBe('true');
+      expect(retry.body).toEqual(first.body);
+      expect(await total()).toBe(before);
+    });
+
+    it('runs two tries sent at once one after the other: one set of jobs', async () => {
+      const before = await total();
+      const [one, two] = await Promise.all([submit('at-once', 'c.jpg'), submit('at-once', 'c.jpg')]);
+
+      expect([one.status, two.status]).toEqual([202, 202]);
+      expect(one.body.jobs).toEqual(two.body.jobs);
+      expect(await total()).toBe(before + 1);
+    });
+
+    it('refuses the key for other files with 422, and a malformed key with 400', async () => {
+      await submit('reused', 'd.jpg').expect(202);
+      const reused = await submit('reused', 'other-name.jpg').expect(422);
+      expect(reused.body).toMatchObject({ error: 'idempotency_key_reused' });
+      const malformed = await submit('has space', 'e.jpg').expect(400);
+      expect(malformed.body).toMatchObject({ error: 'invalid_idempotency_key' });
+    });
+  });
+
   it('answers 400 when the request carries no file, naming the field', async () => {
     const res = await post().field('note', 'hello').expect(400);
     expect(res.body).toMatchObject({ error: 'no_file', message: expect.stringContaining('"files"') });

@@ -18,7 +18,8 @@ import { ObjectStore } from '../ports/object-store.port';
 import { Queue } from '../ports/queue.port';
 import { cleanFileName } from './file-name';
 import { JobOutcome, JobOutcomes } from './job-outcomes';
-import { JobUnsuccessfulError, ResultTimeoutError } from './upload.errors';
+import { fingerprintFiles, SubmissionRef, Submissions } from './submissions';
+import { IdempotencyKeyReusedError, JobUnsuccessfulError, ResultTimeoutError } from './upload.errors';
 import { validateImage, ValidatedImage } from './upload-validator';
 
 /** An uploaded file, as the web tier received it. */
@@ -39,6 +40,14 @@ export interface RefusedFile {
   httpStatus: number;
 }
 
+/** The answer to a submission of files. */
+export interface SubmissionResult {
+  jobs: AcceptedJob[];
+  rejected: RefusedFile[];
+  /** The jobs were created by an earlier submission with the same `Idempotency-Key`. */
+  replayed: boolean;
+}
+
 /**
  * The job pipeline on the control plane: takes uploads (validated, stored, recorded), enqueues
  * them, and reports their outcome. Each step is an effect of the job machine, performed here.
@@ -53,6 +62,7 @@ export class JobsService implements OnApplicationBootstrap {
     @Inject(REQUEST_QUEUE) private readonly requests: Queue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly outcomes: JobOutcomes,
+    private readonly submissions: Submissions,
     effects: EffectRegistry,
   ) {
     effects.register('enqueueJob', (params) => this.enqueue((params as unknown as EnqueueJobParams).jobId));
@@ -82,18 +92,41 @@ export class JobsService implements OnApplicationBootstrap {
    * Accepts each valid file as a job; refuses the others with a reason. Nothing is recorded for
    * a refused file, and an accepted one is stored before its job exists. File names are cleaned
    * first ({@link cleanFileName}), and the jobs and refusals carry the cleaned names.
+   *
+   * With an `idempotencyKey`, a submission of the same files with the same key answers with the
+   * jobs the first one created and creates none (`replayed: true`), across restarts too; only
+   * files the first one did not get to (it was cut short) become new jobs.
+   * @throws IdempotencyKeyReusedError when the key was used for other files.
    */
-  async submit(uploads: UploadedFile[]): Promise<{ jobs: AcceptedJob[]; rejected: RefusedFile[] }> {
+  async submit(uploads: UploadedFile[], idempotencyKey?: string): Promise<SubmissionResult> {
     const files = uploads.map(withCleanName);
+    if (idempotencyKey === undefined) return this.submitFiles(files);
+    return this.submissions.serialise(idempotencyKey, () => this.submitFiles(files, idempotencyKey));
+  }
+
+  private async submitFiles(files: UploadedFile[], key?: string): Promise<SubmissionResult> {
+    const fingerprint = key === undefined ? undefined : fingerprintFiles(files);
+    const earlier = key === undefined ? undefined : this.submissions.get(key);
+    if (earlier && earlier.fingerprint !== fingerprint)
+      throw new IdempotencyKeyReusedError(`Idempotency-Key "${key}" was used for other files`);
     const jobs: AcceptedJob[] = [];
     const rejected: RefusedFile[] = [];
     // Check and store the files side by side, then record the jobs in the order the files came.
-    const prepared = await Promise.allSettled(files.map((file) => this.prepare(file)));
+    const prepared = await Promise.allSettled(
+      files.map((file, i) => (earlier?.jobs.has(i) ? Promise.resolve(undefined) : this.prepare(file))),
+    );
     for (const [i, result] of prepared.entries()) {
       const file = files[i];
+      const recorded = earlier?.jobs.get(i);
+      if (recorded) {
+        jobs.push(recorded);
+        continue;
+      }
       if (result.status === 'fulfilled') {
-        await this.record(result.value.jobId, file, result.value.image);
-        jobs.push({ id: result.value.jobId, fileName: file.originalname });
+        const { jobId, image } = result.value!;
+        const submission = key === undefined ? undefined : { key, fingerprint: fingerprint!, index: i };
+        await this.record(jobId, file, image, submission);
+        jobs.push({ id: jobId, fileName: file.originalname });
         continue;
       }
       const error: unknown = result.reason;
@@ -105,7 +138,7 @@ export class JobsService implements OnApplicationBootstrap {
         httpStatus: error.httpStatus,
       });
     }
-    return { jobs, rejected };
+    return { jobs, rejected, replayed: earlier !== undefined };
   }
 
   /**
@@ -144,7 +177,12 @@ export class JobsService implements OnApplicationBootstrap {
   }
 
   /** Records the job, whose input is stored; its machine then asks for it to be enqueued. */
-  private async record(jobId: string, file: UploadedFile, image: ValidatedImage): Promise<void> {
+  private async record(
+    jobId: string,
+    file: UploadedFile,
+    image: ValidatedImage,
+    submission?: SubmissionRef,
+  ): Promise<void> {
     await this.host.dispatch(JOB.streamId(jobId), {
       type: 'JobUploaded',
       jobId,
@@ -152,6 +190,7 @@ export class JobsService implements OnApplicationBootstrap {
       contentType: image.contentType,
       sizeBytes: file.buffer.length,
       maxAttempts: this.config.maxAttempts,
+      ...(submission && { submission }),
     });
   }
 

@@ -35,3 +35,15 @@ export class JobUnsuccessfulError extends ServiceError {
   readonly code = 'job_unsuccessful';
   readonly httpStatus = 422;
 }
+
+/** An `Idempotency-Key` header that is empty, too long or not printable ASCII. */
+export class InvalidIdempotencyKeyError extends ServiceError {
+  readonly code = 'invalid_idempotency_key';
+  readonly httpStatus = 400;
+}
+
+/** An `Idempotency-Key` already used for a submission of other files. */
+export class IdempotencyKeyReusedError extends ServiceError {
+  readonly code = 'idempotency_key_reused';
+  readonly httpStatus = 422;
+}

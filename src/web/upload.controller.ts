@@ -11,6 +11,7 @@ import {
 import { FileInterceptor, FilesInterceptor } from '@nestjs/platform-express';
 import type { Response } from 'express';
 import { JobsService, UploadedFile as Upload } from '../jobs/jobs.service';
+import { parseIdempotencyKey } from '../jobs/submissions';
 import { NoFileError } from '../jobs/upload.errors';
 import { UploadLatencyInterceptor } from '../metrics/upload-latency.interceptor';
 
@@ -26,19 +27,27 @@ export class UploadController {
   /**
    * `POST /api/jobs`, multipart, files in field `files`: 202 with the accepted jobs and the
    * refused files with reasons. When every file is refused, the first refusal's status (4xx).
+   * With an `Idempotency-Key` header, a retry of the same files answers with the jobs the first
+   * try created, creating none, and says so in `Idempotent-Replayed: true`.
    */
   @Post('api/jobs')
   @HttpCode(202)
   @UseInterceptors(FilesInterceptor('files', MAX_FILES_PER_REQUEST))
-  async create(@UploadedFiles() files: Upload[] | undefined, @Res({ passthrough: true }) res: Response) {
+  async create(
+    @UploadedFiles() files: Upload[] | undefined,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const key = parseIdempotencyKey(idempotencyKey);
     if (!files?.length) throw new NoFileError('No file in multipart field "files"');
-    const result = await this.jobs.submit(files);
-    if (result.jobs.length === 0) {
-      const [first] = result.rejected;
+    const { jobs, rejected, replayed } = await this.jobs.submit(files, key);
+    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    if (jobs.length === 0) {
+      const [first] = rejected;
       res.status(first.httpStatus);
-      return { error: first.error, message: first.message, rejected: result.rejected };
+      return { error: first.error, message: first.message, rejected };
     }
-    return result;
+    return { jobs, rejected };
   }
 
   /**
