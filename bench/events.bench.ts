@@ -13,12 +13,14 @@ import { NewEvent } from '../src/ports/event-store.port';
 import { JobsProjection } from '../src/projections/jobs.projection';
 
 /**
- * Event-log benchmark: append throughput (one event per append, and batches of 100) and the
- * time to rebuild every machine from 100 000 events. Prints a table; writes bench/results/events.json.
+ * Event-log benchmark: append throughput (one event per append, alone or 100 in flight together,
+ * and batches of 100) and the time to rebuild every machine from 100 000 events. Prints a table;
+ * writes bench/results/events.json.
  */
 const REPLAY_EVENTS = 100_000;
 const SINGLE_APPENDS = 20_000;
 const BATCH = 100;
+const CONCURRENT = 100;
 const clock = new SystemClock();
 
 /** The five events of one job's happy path, as the pipeline writes them. */
@@ -68,6 +70,25 @@ async function main(): Promise<void> {
     });
     await single.close();
 
+    // Appends in flight together, as concurrent uploads make them: one transaction (and one
+    // fsync) per turn of the event loop.
+    const grouped = new SqliteEventStore(join(dir, 'grouped.db'), clock);
+    const groupedRun = await measure(`append, 1 event per call, ${CONCURRENT} calls at a time`, async () => {
+      for (let i = 0; i < SINGLE_APPENDS; i += CONCURRENT) {
+        await Promise.all(
+          Array.from({ length: CONCURRENT }, (_, k) =>
+            grouped.append(
+              `job-${i + k}`,
+              [{ type: 'JobUploaded', data: jobEvents(i + k, 0)[0].data }],
+              'no_stream',
+            ),
+          ),
+        );
+      }
+      return SINGLE_APPENDS;
+    });
+    await grouped.close();
+
     const batched = new SqliteEventStore(join(dir, 'batched.db'), clock);
     const batchedRun = await measure(`append, ${BATCH} events per call`, async () => {
       for (let i = 0; i < REPLAY_EVENTS / BATCH; i++) {
@@ -104,11 +125,12 @@ async function main(): Promise<void> {
 
     const results = {
       appendPerS: Math.round(singleRun.count / singleRun.seconds),
+      groupCommitAppendPerS: Math.round(groupedRun.count / groupedRun.seconds),
       batchedAppendPerS: Math.round(batchedRun.count / batchedRun.seconds),
       replay100kS: Number(replayRun.seconds.toFixed(3)),
     };
     console.table(
-      [singleRun, jobRun, batchedRun, replayRun].map((r) => ({
+      [singleRun, groupedRun, jobRun, batchedRun, replayRun].map((r) => ({
         measure: r.label,
         events: r.count,
         seconds: Number(r.seconds.toFixed(3)),

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../../clock/manual-clock';
 import { describeEventStoreContract } from '../../events/event-store.contract';
-import { SqliteEventStore } from './sqlite-event-store';
+import { openEventLogDatabase, SqliteEventStore } from './sqlite-event-store';
 
 const dirs: string[] = [];
 const tempFile = () => {
@@ -16,6 +16,16 @@ afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true 
 describeEventStoreContract('sqlite', { create: async (clock) => new SqliteEventStore(tempFile(), clock) });
 
 describe('SqliteEventStore on disk', () => {
+  it('commits with synchronous=FULL in WAL mode, so that an acknowledged append survives a power cut', () => {
+    const db = openEventLogDatabase(tempFile());
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    } finally {
+      db.close();
+    }
+  });
+
   it('keeps every event across a close and a reopen of the same file', async () => {
     const file = tempFile();
     const clock = new ManualClock();

@@ -38,10 +38,21 @@ const SCHEMA = `
   );
 `;
 
+/** Opens (and creates) the event log's SQLite file with the settings described at {@link SqliteEventStore}. */
+export function openEventLogDatabase(file: string): Database.Database {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(SCHEMA);
+  return db;
+}
+
 /**
  * The event log in one SQLite file (WAL). The control plane is its single writer; other
- * processes may read it. `synchronous=NORMAL` in WAL mode keeps every committed append
- * across a process crash (an OS crash may lose the last transactions, never corrupt the file).
+ * processes may read it. `synchronous=FULL`: a commit is on disk (the WAL fsynced) before its
+ * append resolves, so an acknowledged upload survives a power cut, not only a process crash.
+ * Group commit (below) pays one fsync for all the appends of one turn of the event loop.
  */
 export class SqliteEventStore extends EventStore {
   private readonly db: Database.Database;
@@ -57,11 +68,7 @@ export class SqliteEventStore extends EventStore {
   ) {
     super();
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    this.db = openEventLogDatabase(file);
     this.statements = {
       streamVersion: this.db.prepare<[string], { version: number | null }>(
         'SELECT MAX(version) AS version FROM events WHERE stream_id = ?',

@@ -29,15 +29,15 @@ const SCHEMA = `
 /**
  * Opens (and creates) a queue file for use by several processes at once: WAL lets readers run
  * beside the one writer, and the busy timeout makes a writer wait for the lock instead of failing.
- * `synchronous=NORMAL` in WAL mode keeps every commit across a process crash; an OS crash may lose
- * the last ones, which for a work queue means a redelivery or a lost send, never a corrupt file.
+ * `synchronous=FULL`: every commit is fsynced before the call returns, so a send that the event
+ * log then records as done (`JobQueued`, itself fsynced) cannot be lost by a power cut.
  */
 export function openQueueDatabase(file: string, busyTimeoutMs: number): Database.Database {
   const db = new Database(file);
   try {
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
+    db.pragma('synchronous = FULL');
     db.transaction(() => db.exec(SCHEMA)).immediate();
     return db;
   } catch (error) {

@@ -6,6 +6,7 @@ import { ManualClock } from '../../clock/manual-clock';
 import { describeQueueContract } from '../../queue/queue.contract';
 import { InvalidReceiptHandleError, QueueBackendError } from '../../queue/queue.errors';
 import { SqliteQueue, SqliteQueueOptions } from './sqlite-queue';
+import { openQueueDatabase } from './sqlite-queue-schema';
 
 describeQueueContract('SqliteQueue', async (settings) => {
   const dir = mkdtempSync(join(tmpdir(), 'sqlite-queue-contract-'));
@@ -150,6 +151,16 @@ describe('SqliteQueue', () => {
     const db = new Database(file, { readonly: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('commits with synchronous=FULL, so that an acknowledged send survives a power cut', () => {
+    open();
+    const db = openQueueDatabase(file, 1000);
+    try {
+      expect(db.pragma('synchronous', { simple: true })).toBe(2);
     } finally {
       db.close();
     }
