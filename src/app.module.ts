@@ -7,7 +7,7 @@ import { APP_CONFIG, AppConfig, loadConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DebugModule } from './debug/debug.module';
 import { EventsModule } from './events/events.module';
-import { ControllerApiController } from './fleet/controller-api.controller';
+import { AutoscalerController } from './fleet/autoscaler.controller';
 import { HealthController } from './health/health.controller';
 import { FleetController } from './fleet/fleet.controller';
 import { FleetModule } from './fleet/fleet.module';
@@ -50,7 +50,7 @@ export class AppModule {
         UploadController,
         JobsController,
         FleetController,
-        ControllerApiController,
+        AutoscalerController,
         HealthController,
         StreamController,
         PageController,

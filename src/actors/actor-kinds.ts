@@ -29,13 +29,16 @@ const prefixed = <TMachine extends AnyStateMachine>(
 
 export const JOB = prefixed('job', jobMachine, 'JobUploaded');
 export const WORKER = prefixed('worker', workerMachine, 'WorkerLaunchRequested');
-/** There is one controller; its stream is `controller`. */
+/** The stream of the one controller (the autoscaler). */
+export const CONTROLLER_STREAM = 'controller';
+
+/** There is one controller; its stream is {@link CONTROLLER_STREAM}. */
 export const CONTROLLER: ActorKind<typeof controllerMachine> = {
   name: 'controller',
   machine: controllerMachine,
   creationEvent: 'ControllerStarted',
-  streamId: () => 'controller',
-  idOf: (streamId) => (streamId === 'controller' ? 'controller' : undefined),
+  streamId: () => CONTROLLER_STREAM,
+  idOf: (streamId) => (streamId === CONTROLLER_STREAM ? CONTROLLER_STREAM : undefined),
 };
 
 export const ACTOR_KINDS: readonly ActorKind[] = [JOB, WORKER, CONTROLLER];

@@ -14,11 +14,9 @@ import { Compute } from '../ports/compute.port';
 import { ObjectStore } from '../ports/object-store.port';
 import { createEc2Client } from './aws/aws-clients';
 import { Ec2Compute } from './aws/ec2-compute';
-import { Backend, openBackend } from './backend';
+import { Backend, BACKEND, openBackend } from './backend';
 import { FsObjectStore } from './local/fs-object-store';
 import { createWorkerProcesses } from './local/local-adapters';
-
-const BACKEND = Symbol('Backend');
 
 /** A temporary file this old is no put in progress any more but one a killed writer left. */
 const ABANDONED_TEMPORARY_FILE_MS = 60 * 60_000;

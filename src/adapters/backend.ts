@@ -1,4 +1,4 @@
-import type { AwsConfig } from '../config/aws-config';
+import type { BackendSettings } from '../config/backend-settings';
 import type { Clock } from '../ports/clock.port';
 import type { ObjectStore } from '../ports/object-store.port';
 import type { Queue } from '../ports/queue.port';
@@ -7,9 +7,8 @@ import { S3ObjectStore } from './aws/s3-object-store';
 import { SqsQueue } from './aws/sqs-queue';
 import { openLocalObjectStore, openLocalQueues } from './local/local-adapters';
 
-/** Which backend holds the queues and objects; the control plane and its workers name the same one. */
-export type BackendSettings =
-  { profile: 'local'; dataDir: string; maxAttempts: number } | { profile: 'aws'; aws: AwsConfig };
+/** The Nest token of the opened {@link Backend}, in the control plane's and the worker's modules. */
+export const BACKEND = Symbol('Backend');
 
 /** The three queues and the object store of one profile, opened together. */
 export interface Backend {

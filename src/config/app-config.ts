@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { AwsConfig, Ec2Config, loadAwsConfig, loadEc2Config } from './aws-config';
 import { InvalidConfigError, parseEnv, positiveInt } from './env';
 import { AWS_COOLDOWN_MS, AWS_SCALING, LOCAL_SCALING } from '../../state-machines/scaling-policy';
-import type { BackendSettings } from '../adapters/backend';
+import type { BackendSettings } from './backend-settings';
 
 /**
  * Defaults that depend on where the workers run: a child process is useful within a second or two,

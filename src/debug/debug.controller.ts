@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { map, Observable } from 'rxjs';
 import { z } from 'zod';
 import { findRepoRoot } from '../models/model-sources';
-import { parseRequest } from '../web/invalid-request.error';
+import { parseRequest } from '../common/invalid-request.error';
 import { DebugService } from './debug.service';
 
 const PAGE_DIR = join(findRepoRoot(__dirname), 'src', 'web', 'public', 'debug');

@@ -2,7 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { z } from 'zod';
 import { WorkerView } from '../projections/workers.projection';
 import { QueryService } from '../projections/query.service';
-import { parseRequest } from '../web/invalid-request.error';
+import { parseRequest } from '../common/invalid-request.error';
 
 const fleetQuery = z.object({ all: z.enum(['true', 'false']).default('false') });
 

@@ -2,13 +2,9 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { randomUUID } from 'node:crypto';
 import { Subscription } from 'rxjs';
 import type { LaunchWorkersParams, TerminateWorkersParams } from '../../state-machines/controller.machine';
-import type {
-  LaunchWorkerParams,
-  StopWorkerParams,
-  WorkerContext,
-} from '../../state-machines/worker.machine';
+import type { LaunchWorkerParams, StopWorkerParams } from '../../state-machines/worker.machine';
 import { ActorHost } from '../actors/actor-host.service';
-import { CONTROLLER, WORKER } from '../actors/actor-kinds';
+import { CONTROLLER_STREAM, WORKER } from '../actors/actor-kinds';
 import { EffectRegistry } from '../actors/effect-registry';
 import { InstanceNotFoundError } from '../compute/compute.errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
@@ -97,7 +93,7 @@ export class FleetService implements OnApplicationBootstrap, OnModuleDestroy {
       });
       launched.push(workerId);
     }
-    await this.host.dispatch(CONTROLLER.streamId(''), {
+    await this.host.dispatch(CONTROLLER_STREAM, {
       type: 'ScalingActionCompleted',
       launched,
       terminated: [],
@@ -113,7 +109,7 @@ export class FleetService implements OnApplicationBootstrap, OnModuleDestroy {
       });
       if (result.accepted) terminated.push(workerId);
     }
-    await this.host.dispatch(CONTROLLER.streamId(''), {
+    await this.host.dispatch(CONTROLLER_STREAM, {
       type: 'ScalingActionCompleted',
       launched: [],
       terminated,
@@ -167,17 +163,5 @@ export class FleetService implements OnApplicationBootstrap, OnModuleDestroy {
       VISIBILITY_TIMEOUT_MS: String(visibilityTimeoutMs),
       ...(this.config.aws ? awsWorkerEnv(this.config.aws) : {}),
     };
-  }
-
-  /** Workers that have not ended, for observers. */
-  activeWorkers(): Array<{ id: string; state: string; context: WorkerContext }> {
-    return this.host
-      .list(WORKER)
-      .filter((w) => !ENDED.includes(w.snapshot.value as string))
-      .map((w) => ({
-        id: w.id,
-        state: w.snapshot.value as string,
-        context: w.snapshot.context as WorkerContext,
-      }));
   }
 }

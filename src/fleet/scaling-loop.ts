@@ -8,10 +8,8 @@ import {
 } from '../../state-machines/scaling-policy';
 import type { WorkerContext } from '../../state-machines/worker.machine';
 import { ActorHost } from '../actors/actor-host.service';
-import { CONTROLLER, JOB, WORKER } from '../actors/actor-kinds';
+import { CONTROLLER_STREAM, JOB, WORKER } from '../actors/actor-kinds';
 import { Clock } from '../ports/clock.port';
-
-export const CONTROLLER_STREAM = CONTROLLER.streamId('');
 
 /** Backlog as the request queue reports it. */
 export interface BacklogCounts {

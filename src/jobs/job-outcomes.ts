@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { filter, firstValueFrom, Observable, Subject, timeout } from 'rxjs';
+import { filter, firstValueFrom, Subject, timeout } from 'rxjs';
 import type { Prediction } from '../../state-machines/job.machine';
 
 /** How a job ended, as its waiting clients learn it. */
@@ -27,9 +27,5 @@ export class JobOutcomes {
         timeout(timeoutMs),
       ),
     );
-  }
-
-  get all$(): Observable<JobOutcome> {
-    return this.outcomes.asObservable();
   }
 }

@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { z } from 'zod';
 import { JobPage, JobView } from '../projections/jobs.projection';
 import { JobEventView, QueryService } from '../projections/query.service';
-import { parseRequest } from '../web/invalid-request.error';
+import { parseRequest } from '../common/invalid-request.error';
 
 const listQuery = z.object({
   offset: z.coerce.number().int().min(0).default(0),

@@ -7,7 +7,7 @@ import { AWS_SCALING, decideScaling } from '../../state-machines/scaling-policy'
 import { EffectCall, scriptedEffectsModule } from '../../test/support/scripted-effects';
 import { parseMetrics, sampleValue, Sample } from '../../test/support/prometheus-text';
 import { ActorHost } from '../actors/actor-host.service';
-import { CONTROLLER, JOB } from '../actors/actor-kinds';
+import { CONTROLLER_STREAM, JOB } from '../actors/actor-kinds';
 import { ActorsModule } from '../actors/actors.module';
 import { AdaptersModule } from '../adapters/adapters.module';
 import { ManualClock } from '../clock/manual-clock';
@@ -117,7 +117,7 @@ describe('Metrics from the read models, the request queue and live events', () =
 
   it('counts scaling decisions by action live, and shows the launched workers by state', async () => {
     const host = moduleRef.get(ActorHost);
-    const stream = CONTROLLER.streamId('');
+    const stream = CONTROLLER_STREAM;
     const settings = { ...AWS_SCALING, minWorkers: 2, maxWorkers: 4 };
     const idleFleet = { pending: 0, running: 0, idle: 0, terminating: 0 };
     const observed = { visible: 0, inFlight: 0, workers: idleFleet, idleWorkers: [], pendingWorkers: [] };

@@ -10,7 +10,7 @@ import type {
 } from '../../state-machines/job.machine';
 import type { LaunchWorkerParams, StopWorkerParams } from '../../state-machines/worker.machine';
 import { ActorHost } from '../actors/actor-host.service';
-import { CONTROLLER, JOB, WORKER } from '../actors/actor-kinds';
+import { CONTROLLER_STREAM, JOB, WORKER } from '../actors/actor-kinds';
 import { EffectHandler, EffectRegistry } from '../actors/effect-registry';
 import { ScaleIn } from './contenders';
 import { Random } from './random';
@@ -61,7 +61,7 @@ export function registerSimulationEffects(
     registry.register(effect, guarded);
   };
   const controllerDone = (launched: string[], terminated: string[]) =>
-    host.dispatch(CONTROLLER.streamId(''), { type: 'ScalingActionCompleted', launched, terminated });
+    host.dispatch(CONTROLLER_STREAM, { type: 'ScalingActionCompleted', launched, terminated });
 
   on<EnqueueJobParams>('enqueueJob', async ({ jobId }) => {
     const messageId = queue.send(jobId);
@@ -100,8 +100,7 @@ export function registerSimulationEffects(
         if (result.accepted) terminated.push(workerId);
       }
     } else if (scaleIn.mode === 'kill') {
-      const decision = (host.get(CONTROLLER.streamId(''))!.snapshot.context as ControllerContext)
-        .lastDecision!;
+      const decision = (host.get(CONTROLLER_STREAM)!.snapshot.context as ControllerContext).lastDecision!;
       const candidates = compute
         .live()
         .map((i) => ({ workerId: i.workerId, launchedAt: i.launchedAt, booting: i.state === 'booting' }));

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import type { BackendSettings } from '../adapters/backend';
+import type { BackendSettings } from '../config/backend-settings';
 import { loadAwsConfig } from '../config/aws-config';
 import { parseEnv, positiveInt } from '../config/env';
 

@@ -1,5 +1,5 @@
 import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { Backend, openBackend } from '../adapters/backend';
+import { Backend, BACKEND, openBackend } from '../adapters/backend';
 import { createClassifier } from '../classifier/classifier.factory';
 import { OnnxClassifier } from '../classifier/onnx-classifier';
 import { SystemClock } from '../clock/system-clock';
@@ -9,8 +9,6 @@ import { Clock } from '../ports/clock.port';
 import { ObjectStore } from '../ports/object-store.port';
 import { WORKER_CONFIG, WorkerConfig } from './worker-config';
 import { WorkerLoop } from './worker-loop.service';
-
-const BACKEND = Symbol('Backend');
 
 /** Releases the model session and closes the queues when the worker ends. */
 class WorkerResources implements OnApplicationShutdown {

@@ -5,9 +5,9 @@ import type { ScalingDecision } from '../../state-machines/scaling-policy';
 import { ActorHost } from '../actors/actor-host.service';
 import { isoTime } from '../common/time';
 import { EventStore } from '../ports/event-store.port';
-import { parseRequest } from '../web/invalid-request.error';
-import { ControllerService } from './controller.service';
-import { CONTROLLER_STREAM } from './scaling-loop';
+import { parseRequest } from '../common/invalid-request.error';
+import { AutoscalerService } from './autoscaler.service';
+import { CONTROLLER_STREAM } from '../actors/actor-kinds';
 
 const decisionsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50) });
 
@@ -22,11 +22,11 @@ export interface DecisionView extends Pick<
 
 /** The autoscaler: its state and the decisions it recorded, with their inputs and reasons. */
 @Controller('api/controller')
-export class ControllerApiController {
+export class AutoscalerController {
   constructor(
     private readonly host: ActorHost,
     private readonly store: EventStore,
-    private readonly controller: ControllerService,
+    private readonly autoscaler: AutoscalerService,
   ) {}
 
   @Get()
@@ -35,9 +35,9 @@ export class ControllerApiController {
     const context = actor?.snapshot.context as ControllerContext | undefined;
     return {
       state: actor?.snapshot.value ?? 'not started',
-      settings: this.controller.loop.settings,
+      settings: this.autoscaler.loop.settings,
       cooldownMs: context?.cooldownMs,
-      measuredServiceTimeMs: this.controller.loop.measuredServiceTimeMs,
+      measuredServiceTimeMs: this.autoscaler.loop.measuredServiceTimeMs,
       decisions: context?.decisions,
     };
   }

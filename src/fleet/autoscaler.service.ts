@@ -9,8 +9,8 @@ import { ScalingLoop } from './scaling-loop';
 
 /** The service's autoscaler: a {@link ScalingLoop} on the request queue, ticking every `SCALING_PERIOD_MS`. */
 @Injectable()
-export class ControllerService implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(ControllerService.name);
+export class AutoscalerService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(AutoscalerService.name);
   readonly loop: ScalingLoop;
   private timer?: TimerHandle;
   private stopped = false;

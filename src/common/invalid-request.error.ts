@@ -1,6 +1,6 @@
 import { ZodType } from 'zod';
-import { ServiceError } from '../common/errors';
-import { describeIssues } from '../common/zod-issues';
+import { ServiceError } from './errors';
+import { describeIssues } from './zod-issues';
 
 /** A request whose parameters are malformed; the message names each problem. */
 export class InvalidRequestError extends ServiceError {
