@@ -55,6 +55,7 @@ describe('effectNames', () => {
     expect(effectNames(workerMachine).sort()).toEqual([
       'cancelTimer',
       'launchWorker',
+      'releaseJobs',
       'startTimer',
       'stopWorker',
     ]);

@@ -140,6 +140,32 @@ describe('worker machine', () => {
     expect(then.snapshot.context).toMatchObject({ stopReason: 'exited unasked', jobsInHand: ['j1'] });
   });
 
+  it('on exiting unasked, asks for the request messages of the jobs in hand to be released at once', () => {
+    const held = (jobId: string, receiptHandle: string) => ({ ...jobStarted(jobId), receiptHandle });
+    const then = given(
+      workerMachine,
+      launched,
+      started,
+      held('j1', 'r1'),
+      held('j2', 'r2'),
+      held('j3', 'r3'),
+      jobFinished('j2'),
+    ).when(stopped);
+
+    expect(then.effects).toContainEqual({
+      type: 'releaseJobs',
+      params: { workerId: 'w1', receiptHandles: ['r1', 'r3'] },
+    });
+  });
+
+  it('releases nothing for jobs whose start reports carried no receipt handle', () => {
+    const then = given(workerMachine, launched, started, jobStarted('j1')).when(stopped);
+    expect(then.effects).toContainEqual({
+      type: 'releaseJobs',
+      params: { workerId: 'w1', receiptHandles: [] },
+    });
+  });
+
   it('lost → terminated once the instance is confirmed stopped', () => {
     const then = given(workerMachine, launched, started, missed).when(stopped);
     expect(then.snapshot.value).toBe('terminated');

@@ -16,7 +16,7 @@ export interface WorkerInput {
 export type WorkerEvent =
   | { type: 'WorkerStarted'; instanceId: string; seq?: number; at: number }
   | { type: 'WorkerHeartbeat'; seq?: number; at: number }
-  | { type: 'WorkerJobStarted'; jobId: string; seq?: number; at: number }
+  | { type: 'WorkerJobStarted'; jobId: string; receiptHandle?: string; seq?: number; at: number }
   | { type: 'WorkerJobFinished'; jobId: string; seq?: number; at: number }
   | { type: 'WorkerIdleTimeoutElapsed'; at: number }
   | { type: 'WorkerHeartbeatMissed'; at: number }
@@ -31,6 +31,8 @@ export interface WorkerContext {
   instanceId?: string;
   /** Jobs the worker has taken and not finished, oldest first (a worker takes jobs in batches). */
   jobsInHand: string[];
+  /** The request messages' receipt handles of the jobs in hand that reported one, by job id. */
+  receipts?: Record<string, string>;
   jobsDone: number;
   /** When the worker last became idle. */
   idleSince?: number;
@@ -54,6 +56,11 @@ export interface StopWorkerParams {
   instanceId?: string;
   /** true when the worker is lost: stop it without waiting for a drain. */
   force: boolean;
+}
+/** The request messages a lost worker held, to make visible again at once (none: nothing to do). */
+export interface ReleaseJobsParams {
+  workerId: string;
+  receiptHandles: string[];
 }
 
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 60_000;
@@ -102,25 +109,37 @@ export const workerMachine = setup({
     ...timerActionDeclarations,
     launchWorker: (_, _params: LaunchWorkerParams) => {},
     stopWorker: (_, _params: StopWorkerParams) => {},
+    releaseJobs: (_, _params: ReleaseJobsParams) => {},
     seen: assign(({ context, event }) => ({
       lastSeenAt: event.at,
       lastSeq: (event as { seq?: number }).seq ?? context.lastSeq,
     })),
-    takeJob: assign({
-      jobsInHand: ({ context, event }) => [
-        ...context.jobsInHand,
-        (event as Extract<WorkerEvent, { type: 'WorkerJobStarted' }>).jobId,
-      ],
+    takeJob: assign(({ context, event }) => {
+      const { jobId, receiptHandle } = event as Extract<WorkerEvent, { type: 'WorkerJobStarted' }>;
+      return {
+        jobsInHand: [...context.jobsInHand, jobId],
+        ...(receiptHandle && { receipts: { ...context.receipts, [jobId]: receiptHandle } }),
+      };
     }),
-    finishJob: assign({
-      jobsInHand: ({ context, event }) => context.jobsInHand.filter((id) => id !== finishedJob(event)),
-      jobsDone: ({ context }) => context.jobsDone + 1,
+    finishJob: assign(({ context, event }) => {
+      const { [finishedJob(event)]: _finished, ...receipts } = context.receipts ?? {};
+      return {
+        jobsInHand: context.jobsInHand.filter((id) => id !== finishedJob(event)),
+        jobsDone: context.jobsDone + 1,
+        ...(context.receipts && { receipts }),
+      };
     }),
     end: assign({ endedAt: ({ event }) => event.at }),
     // The jobs the previous process held come back to the queue when their visibility lapses.
     restarted: assign(({ context, event }) => {
       const { instanceId, at } = event as Extract<WorkerEvent, { type: 'WorkerStarted' }>;
-      return { instanceId, startedAt: at, jobsInHand: [], restarts: (context.restarts ?? 0) + 1 };
+      return {
+        instanceId,
+        startedAt: at,
+        jobsInHand: [],
+        receipts: undefined,
+        restarts: (context.restarts ?? 0) + 1,
+      };
     }),
     recordStopReason: assign({
       stopReason: ({ event }) =>
@@ -248,6 +267,14 @@ export const workerMachine = setup({
             workerId: context.workerId,
             instanceId: context.instanceId,
             force: true,
+          }),
+        },
+        // Its jobs need not wait out their visibility timeout: no one else will finish them.
+        {
+          type: 'releaseJobs',
+          params: ({ context }) => ({
+            workerId: context.workerId,
+            receiptHandles: context.jobsInHand.flatMap((id) => context.receipts?.[id] ?? []),
           }),
         },
       ],

@@ -33,6 +33,7 @@ async function setUp(register?: (registry: EffectRegistry, host: ActorHost) => v
     'reportFailure',
     'launchWorker',
     'stopWorker',
+    'releaseJobs',
     'launchWorkers',
     'terminateWorkers',
   ]) {

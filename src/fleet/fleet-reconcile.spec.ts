@@ -11,10 +11,12 @@ import { WORKER } from '../actors/actor-kinds';
 import { ActorsModule } from '../actors/actors.module';
 import { EffectRegistry } from '../actors/effect-registry';
 import { Ec2Compute } from '../adapters/aws/ec2-compute';
+import { openLocalQueues } from '../adapters/local/local-adapters';
 import { ManualClock } from '../clock/manual-clock';
 import { testConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
 import { EventsModule } from '../events/events.module';
+import { REQUEST_QUEUE } from '../pipeline/queue-tokens';
 import { Clock } from '../ports/clock.port';
 import { Compute } from '../ports/compute.port';
 import { FleetService } from './fleet.service';
@@ -37,7 +39,13 @@ async function boot(dataDir: string, clock: ManualClock, compute?: Compute): Pro
   const moduleRef = await Test.createTestingModule({
     imports: [ConfigModule.forRoot(testConfig({ port: 0, dataDir })), EventsModule, ActorsModule],
     providers: [
-      ...(compute ? [FleetService, { provide: Compute, useValue: compute }] : []),
+      ...(compute
+        ? [
+            FleetService,
+            { provide: Compute, useValue: compute },
+            { provide: REQUEST_QUEUE, useFactory: () => openLocalQueues(dataDir, 3, clock).requests },
+          ]
+        : []),
       OtherEffectsRecorded,
     ],
   })

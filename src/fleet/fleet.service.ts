@@ -2,14 +2,20 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { randomUUID } from 'node:crypto';
 import { Subscription } from 'rxjs';
 import type { LaunchWorkersParams, TerminateWorkersParams } from '../../state-machines/controller.machine';
-import type { LaunchWorkerParams, StopWorkerParams } from '../../state-machines/worker.machine';
+import type {
+  LaunchWorkerParams,
+  ReleaseJobsParams,
+  StopWorkerParams,
+} from '../../state-machines/worker.machine';
 import { ActorHost } from '../actors/actor-host.service';
 import { CONTROLLER_STREAM, WORKER } from '../actors/actor-kinds';
 import { EffectRegistry } from '../actors/effect-registry';
 import { InstanceNotFoundError } from '../compute/compute.errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { awsWorkerEnv } from '../config/aws-config';
+import { REQUEST_QUEUE } from '../pipeline/queue-tokens';
 import { Compute } from '../ports/compute.port';
+import { Queue } from '../ports/queue.port';
 
 const ENDED = ['terminated', 'lost'];
 
@@ -30,6 +36,7 @@ export class FleetService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly host: ActorHost,
     private readonly compute: Compute,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(REQUEST_QUEUE) private readonly requests: Queue,
     effects: EffectRegistry,
   ) {
     effects.register('launchWorkers', (p) => this.launchWorkers(p as unknown as LaunchWorkersParams));
@@ -38,6 +45,7 @@ export class FleetService implements OnApplicationBootstrap, OnModuleDestroy {
     );
     effects.register('launchWorker', (p) => this.launchWorker(p as unknown as LaunchWorkerParams));
     effects.register('stopWorker', (p) => this.stopWorker(p as unknown as StopWorkerParams));
+    effects.register('releaseJobs', (p) => this.releaseJobs(p as unknown as ReleaseJobsParams));
   }
 
   /**
@@ -145,6 +153,25 @@ export class FleetService implements OnApplicationBootstrap, OnModuleDestroy {
         signal: null,
       });
     }
+  }
+
+  /**
+   * Makes the request messages a lost worker held visible again now, rather than when their
+   * visibility lapses. A handle that no longer holds its message (the job was finished, or the
+   * message redelivered already) is passed over.
+   */
+  private async releaseJobs({ workerId, receiptHandles }: ReleaseJobsParams): Promise<void> {
+    const outcomes = await Promise.allSettled(
+      receiptHandles.map((handle) => this.requests.changeVisibility(handle, 0)),
+    );
+    const released = outcomes.filter((o) => o.status === 'fulfilled').length;
+    if (receiptHandles.length > 0)
+      this.logger.log({
+        msg: 'released the jobs of a lost worker',
+        workerId,
+        released,
+        held: receiptHandles.length,
+      });
   }
 
   /** The environment a worker needs to find the queues, the objects and the model (on EC2: all it gets). */

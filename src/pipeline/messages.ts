@@ -35,6 +35,8 @@ export const WorkerReportSchema = z.discriminatedUnion('kind', [
     kind: z.literal('jobStarted'),
     jobId: z.string(),
     attempt: z.number().int().positive(),
+    /** The request message's receipt handle, so that the control plane can release it if the worker dies. */
+    receiptHandle: z.string().optional(),
     ...fromWorker,
   }),
   z.object({

@@ -28,7 +28,10 @@ export function eventsOfReport(report: WorkerReport): Array<[string, Command]> {
       ];
     case 'jobStarted':
       return [
-        [worker, { type: 'WorkerJobStarted', jobId: report.jobId, ...seen }],
+        [
+          worker,
+          { type: 'WorkerJobStarted', jobId: report.jobId, receiptHandle: report.receiptHandle, ...seen },
+        ],
         [
           JOB.streamId(report.jobId),
           { type: 'JobAttemptStarted', workerId: report.workerId, attempt: report.attempt, at: report.at },

@@ -61,6 +61,7 @@ export class JobProcessor {
           kind: 'jobStarted' as const,
           jobId: request.jobId,
           attempt: message.receiveCount,
+          receiptHandle: message.receiptHandle,
         })),
       );
       await this.classifyAll(jobs, received);

@@ -62,6 +62,7 @@ class ScriptedEffects {
       });
     });
     on('launchWorker');
+    on('releaseJobs');
     on('stopWorker', ({ workerId }) =>
       host.dispatch(WORKER.streamId(workerId as string), {
         type: 'WorkerStopped',
