@@ -68,8 +68,12 @@ export function prepareQueueStatements(db: Database.Database) {
     deleteByHandle: db.prepare<[string, string]>(
       'DELETE FROM queue_messages WHERE queue = ? AND receipt_handle = ?',
     ),
-    changeVisibility: db.prepare<[number, string, string, number]>(
-      'UPDATE queue_messages SET visible_at = ? WHERE queue = ? AND receipt_handle = ? AND visible_at > ?',
+    // Given back (a timeout of 0), a message takes its place in line again as of when it was sent,
+    // ahead of messages sent after it: a job a dead worker held has waited longest already.
+    changeVisibility: db.prepare<{ timeout: number; now: number; queue: string; handle: string }>(
+      `UPDATE queue_messages
+         SET visible_at = CASE WHEN @timeout = 0 THEN MIN(sent_at, @now) ELSE @now + @timeout END
+       WHERE queue = @queue AND receipt_handle = @handle AND visible_at > @now`,
     ),
     counts: db.prepare<
       { queue: string; now: number },

@@ -123,6 +123,24 @@ describe('SqliteQueue', () => {
     expect(await queue.receive()).toMatchObject([{ id: first.id, receiveCount: 3 }]);
   });
 
+  it('puts a message given back (visibility 0) in line as of when it was sent, ahead of later ones', async () => {
+    const clock = new ManualClock();
+    const queue = open({}, clock);
+    const first = await queue.send('held by a worker that died');
+    clock.advance(10);
+    const [held] = await queue.receive({ maxMessages: 1 });
+    await queue.sendBatch(['sent later 1', 'sent later 2']);
+    clock.advance(10);
+
+    await queue.changeVisibility(held.receiptHandle, 0);
+
+    expect((await queue.receive({ maxMessages: 3 })).map((m) => m.id)).toEqual([
+      first,
+      expect.any(String),
+      expect.any(String),
+    ]);
+  });
+
   it('keeps the queues of one file apart, and refuses a handle of another queue as invalid', async () => {
     const requests = open({ name: 'requests' });
     const responses = open({ name: 'responses' });

@@ -153,7 +153,12 @@ export class SqliteQueue extends Queue {
     this.checkHandle(receiptHandle);
     const now = this.clock.now();
     const { changes } = this.guard('changeVisibility', () =>
-      this.statements.changeVisibility.run(now + timeoutMs, this.name, receiptHandle, now),
+      this.statements.changeVisibility.run({
+        timeout: timeoutMs,
+        now,
+        queue: this.name,
+        handle: receiptHandle,
+      }),
     );
     if (changes === 0) throw new ReceiptHandleExpiredError(this.name, receiptHandle);
     if (timeoutMs === 0) wakeQueue(this.wakeKey);

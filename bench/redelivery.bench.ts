@@ -1,0 +1,196 @@
+import 'reflect-metadata';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WORKER } from '../src/actors/actor-kinds';
+import { localPaths } from '../src/adapters/local/local-adapters';
+import { SqliteEventStore } from '../src/adapters/local/sqlite-event-store';
+import { SystemClock } from '../src/clock/system-clock';
+import { datasetCacheDir } from '../src/datasets/dataset-fetcher';
+import { findRepoRoot } from '../src/models/model-sources';
+import { StoredEvent } from '../src/ports/event-store.port';
+
+/**
+ * Redelivery after a worker dies. A control plane with WORKERS worker processes classifies a
+ * steady stream of uploads while this script SIGKILLs a worker that holds jobs, KILLS times, each
+ * once the fleet is whole again. For each kill: the time from the kill until every job the worker
+ * held was received again by another worker (its next `JobAttemptStarted`, from the log). The
+ * request visibility timeout is ten minutes, so only the control plane's release of a lost
+ * worker's messages can bring them back sooner. Prints median and max; writes
+ * bench/results/redelivery.json.
+ */
+const ROOT = findRepoRoot(__dirname);
+const IMAGES_DIR = join(datasetCacheDir(ROOT), 'ilsvrc2012-val-sample', 'images');
+const KILLS = Number(process.env.BENCH_KILLS ?? 20);
+const WORKERS = 3;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface WorkerView {
+  id: string;
+  state: string;
+  jobsInHand: string[];
+}
+
+/** The pid of the worker process launched for `workerId` (found by its environment). */
+function pidOfWorker(workerId: string): number | undefined {
+  for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(`WORKER_ID=${workerId}`))
+        return Number(entry);
+    } catch {
+      // processes come and go while we look
+    }
+  }
+  return undefined;
+}
+
+async function main(): Promise<void> {
+  const images = readdirSync(IMAGES_DIR)
+    .sort()
+    .map((name) => ({ name, bytes: readFileSync(join(IMAGES_DIR, name)) }));
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-redelivery-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const plane = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
+    cwd: ROOT,
+    stdio: 'ignore',
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      MIN_WORKERS: String(WORKERS),
+      MAX_WORKERS: String(WORKERS),
+      VISIBILITY_TIMEOUT_MS: '600000',
+    },
+  });
+  const kills: Array<{ workerId: string; at: number }> = [];
+  let uploaded = 0;
+  try {
+    const fleet = async () =>
+      ((await (await fetch(`${url}/api/fleet`)).json()) as { workers: WorkerView[] }).workers;
+    // Warm: every worker has its model loaded before the first upload.
+    for (;;) {
+      const workers = await fleet().catch(() => [] as WorkerView[]);
+      if (workers.filter((w) => w.state === 'running').length === WORKERS) break;
+      await sleep(100);
+    }
+    let uploading = true;
+    const uploader = (async () => {
+      for (let i = 0; uploading; i += 20) {
+        const form = new FormData();
+        for (let k = 0; k < 20; k++) {
+          const image = images[(i + k) % images.length];
+          form.append('files', new Blob([image.bytes]), image.name);
+        }
+        const res = await fetch(`${url}/api/jobs`, { method: 'POST', body: form }).catch(() => undefined);
+        if (res?.status === 202) uploaded += 20;
+        // Keep a backlog, not a flood: the kills need busy workers, not a queue of thousands.
+        while (uploading && (await pending(url)) > 100) await sleep(20);
+      }
+    })();
+
+    while (kills.length < KILLS) {
+      const workers = await fleet().catch(() => [] as WorkerView[]);
+      const ready = workers.filter((w) => w.state === 'running' || w.state === 'idle');
+      const victim = ready.length === WORKERS ? ready.find((w) => w.jobsInHand.length > 0) : undefined;
+      const pid = victim && pidOfWorker(victim.id);
+      if (!victim || !pid) {
+        await sleep(5);
+        continue;
+      }
+      kills.push({ workerId: victim.id, at: Date.now() });
+      process.kill(pid, 'SIGKILL');
+      await sleep(200);
+    }
+    uploading = false;
+    await uploader;
+    await sleep(3_000); // let the last released jobs be received again before the log is read
+  } finally {
+    plane.kill('SIGTERM');
+    await new Promise((resolve) => plane.once('exit', resolve));
+  }
+
+  const events = await readLog(dataDir);
+  rmSync(dataDir, { recursive: true, force: true });
+  const latencies = kills.map((kill) => redeliveryMs(events, kill));
+  const measured = latencies
+    .filter((ms): ms is number => ms !== undefined && Number.isFinite(ms))
+    .sort((a, b) => a - b);
+  const results = {
+    jobsUploaded: uploaded,
+    kills: kills.length,
+    killsOfWorkersHoldingJobs: latencies.filter((ms) => ms !== undefined).length,
+    heldJobsNeverReceivedAgain: latencies.filter((ms) => ms === Number.POSITIVE_INFINITY).length,
+    medianMs: measured[Math.floor(measured.length / 2)],
+    maxMs: measured.at(-1),
+    allMs: measured,
+  };
+  console.log(JSON.stringify(results));
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench', 'results', 'redelivery.json'), `${JSON.stringify(results, null, 2)}\n`);
+}
+
+/** Jobs waiting or in flight, from the job counts. */
+async function pending(url: string): Promise<number> {
+  const count = async (status: string) =>
+    ((await (await fetch(`${url}/api/jobs?status=${status}&limit=1`)).json()) as { total: number }).total;
+  return (await count('uploaded')) + (await count('queued'));
+}
+
+async function readLog(dataDir: string): Promise<StoredEvent[]> {
+  const store = new SqliteEventStore(localPaths(dataDir).events, new SystemClock());
+  const events: StoredEvent[] = [];
+  for (
+    let page = await store.readAll();
+    page.length > 0;
+    page = await store.readAll({ after: page.at(-1)!.position })
+  )
+    events.push(...page);
+  await store.close();
+  return events;
+}
+
+/**
+ * For one killed worker: the jobs it had started and not finished, and how long after the kill
+ * the last of them was received again by another worker; undefined if it held none, infinite if
+ * one was never received again.
+ */
+function redeliveryMs(events: StoredEvent[], kill: { workerId: string; at: number }): number | undefined {
+  const stream = WORKER.streamId(kill.workerId);
+  const held = new Set<string>();
+  for (const e of events.filter((e) => e.streamId === stream)) {
+    if (e.type === 'WorkerJobStarted') held.add(e.data.jobId as string);
+    if (e.type === 'WorkerJobFinished') held.delete(e.data.jobId as string);
+  }
+  if (held.size === 0) return undefined;
+  let last = 0;
+  for (const jobId of held) {
+    const again = events.find(
+      (e) =>
+        e.streamId === `job-${jobId}` &&
+        e.type === 'JobAttemptStarted' &&
+        e.data.workerId !== kill.workerId &&
+        (e.data.at as number) >= kill.at,
+    );
+    if (!again) return Number.POSITIVE_INFINITY;
+    last = Math.max(last, (again.data.at as number) - kill.at);
+  }
+  return last;
+}
+
+main().catch((error: Error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
