@@ -1,12 +1,11 @@
 import 'reflect-metadata';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createClassifier } from '../src/classifier/classifier.factory';
 import { datasetCacheDir } from '../src/datasets/dataset-fetcher';
 import { findRepoRoot } from '../src/models/model-sources';
+import { startControlPlane, workersRunning } from './control-plane';
 
 /**
  * End-to-end throughput against raw inference. Uploads the 300 ILSVRC validation images over HTTP
@@ -23,32 +22,6 @@ const BATCH = Number(process.env.BENCH_WORKER_BATCH ?? 4);
 const FILES_PER_REQUEST = 10;
 const PARALLEL_REQUESTS = 4;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs: number,
-  everyMs = 50,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 /** Resolves once `expected` jobs were reported, counting the `job` events of the live stream (no polling). */
 async function countReported(url: string, expected: number): Promise<void> {
@@ -69,36 +42,17 @@ async function countReported(url: string, expected: number): Promise<void> {
 
 async function endToEnd(images: Array<{ name: string; bytes: Buffer }>): Promise<number> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-e2e-'));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const plane = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
-    cwd: ROOT,
-    stdio: 'ignore',
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      MIN_WORKERS: String(WORKERS),
-      MAX_WORKERS: String(WORKERS),
-      WORKER_THREADS: String(THREADS),
-      WORKER_BATCH_SIZE: String(BATCH),
-    },
+  const plane = await startControlPlane(dataDir, {
+    MIN_WORKERS: String(WORKERS),
+    MAX_WORKERS: String(WORKERS),
+    WORKER_THREADS: String(THREADS),
+    WORKER_BATCH_SIZE: String(BATCH),
   });
   try {
     // Warm: the fleet is up and every worker has its model loaded before the clock starts.
-    await until(
-      `${WORKERS} running workers`,
-      async () => {
-        const { workers } = (await (await fetch(`${url}/api/fleet`)).json()) as {
-          workers: { state: string }[];
-        };
-        return workers.filter((w) => w.state === 'running').length === WORKERS ? true : undefined;
-      },
-      60_000,
-      100,
-    );
+    await workersRunning(plane.url, WORKERS);
 
-    const reported = countReported(url, images.length);
+    const reported = countReported(plane.url, images.length);
     const began = performance.now();
     const batches: Array<typeof images> = [];
     for (let i = 0; i < images.length; i += FILES_PER_REQUEST)
@@ -107,7 +61,7 @@ async function endToEnd(images: Array<{ name: string; bytes: Buffer }>): Promise
       while (batches.length > 0) {
         const form = new FormData();
         for (const image of batches.shift()!) form.append('files', new Blob([image.bytes]), image.name);
-        const res = await fetch(`${url}/api/jobs`, { method: 'POST', body: form });
+        const res = await fetch(`${plane.url}/api/jobs`, { method: 'POST', body: form });
         if (res.status !== 202) throw new Error(`upload answered ${res.status}`);
       }
     };
@@ -115,8 +69,7 @@ async function endToEnd(images: Array<{ name: string; bytes: Buffer }>): Promise
     await reported;
     return (performance.now() - began) / 1000;
   } finally {
-    plane.kill('SIGTERM');
-    await new Promise((resolve) => plane.once('exit', resolve));
+    await plane.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,5 @@
 import 'reflect-metadata';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WORKER } from '../src/actors/actor-kinds';
@@ -11,6 +9,7 @@ import { SystemClock } from '../src/clock/system-clock';
 import { datasetCacheDir } from '../src/datasets/dataset-fetcher';
 import { findRepoRoot } from '../src/models/model-sources';
 import { StoredEvent } from '../src/ports/event-store.port';
+import { sleep, startControlPlane, workersRunning } from './control-plane';
 
 /**
  * Redelivery after a worker dies. A control plane with WORKERS worker processes classifies a
@@ -25,17 +24,6 @@ const ROOT = findRepoRoot(__dirname);
 const IMAGES_DIR = join(datasetCacheDir(ROOT), 'ilsvrc2012-val-sample', 'images');
 const KILLS = Number(process.env.BENCH_KILLS ?? 20);
 const WORKERS = 3;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface WorkerView {
   id: string;
@@ -61,31 +49,19 @@ async function main(): Promise<void> {
     .sort()
     .map((name) => ({ name, bytes: readFileSync(join(IMAGES_DIR, name)) }));
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-redelivery-'));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const plane = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
-    cwd: ROOT,
-    stdio: 'ignore',
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      MIN_WORKERS: String(WORKERS),
-      MAX_WORKERS: String(WORKERS),
-      VISIBILITY_TIMEOUT_MS: '600000',
-    },
+  const plane = await startControlPlane(dataDir, {
+    MIN_WORKERS: String(WORKERS),
+    MAX_WORKERS: String(WORKERS),
+    VISIBILITY_TIMEOUT_MS: '600000',
   });
+  const { url } = plane;
   const kills: Array<{ workerId: string; at: number }> = [];
   let uploaded = 0;
   try {
     const fleet = async () =>
       ((await (await fetch(`${url}/api/fleet`)).json()) as { workers: WorkerView[] }).workers;
     // Warm: every worker has its model loaded before the first upload.
-    for (;;) {
-      const workers = await fleet().catch(() => [] as WorkerView[]);
-      if (workers.filter((w) => w.state === 'running').length === WORKERS) break;
-      await sleep(100);
-    }
+    await workersRunning(url, WORKERS);
     let uploading = true;
     const uploader = (async () => {
       for (let i = 0; uploading; i += 20) {
@@ -118,8 +94,7 @@ async function main(): Promise<void> {
     await uploader;
     await sleep(3_000); // let the last released jobs be received again before the log is read
   } finally {
-    plane.kill('SIGTERM');
-    await new Promise((resolve) => plane.once('exit', resolve));
+    await plane.stop();
   }
 
   const events = await readLog(dataDir);

@@ -1,0 +1,62 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { findRepoRoot } from '../src/models/model-sources';
+
+/** Benchmark helpers: the built control plane as a process of its own, and waiting on it. */
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A free TCP port on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A control plane started by {@link startControlPlane}. */
+export interface BenchControlPlane {
+  process: ChildProcess;
+  url: string;
+  /** Sends SIGTERM and resolves once it has exited. */
+  stop(): Promise<void>;
+}
+
+/** Starts `dist/src/main.js` over `dataDir` with `env` on a free port, its output discarded. */
+export async function startControlPlane(
+  dataDir: string,
+  env: Record<string, string>,
+): Promise<BenchControlPlane> {
+  const root = findRepoRoot(__dirname);
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(root, 'dist', 'src', 'main.js')], {
+    cwd: root,
+    stdio: 'ignore',
+    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), ...env },
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    process: child,
+    url: `http://127.0.0.1:${port}`,
+    stop: () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** Resolves once `workers` workers of the control plane at `url` are running (models loaded). */
+export async function workersRunning(url: string, workers: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const fleet = await fetch(`${url}/api/fleet`)
+      .then((res) => res.json() as Promise<{ workers: { state: string }[] }>)
+      .catch(() => ({ workers: [] }));
+    if (fleet.workers.filter((w) => w.state === 'running').length === workers) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${workers} running workers`);
+    await sleep(100);
+  }
+}
