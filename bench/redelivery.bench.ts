@@ -73,7 +73,9 @@ async function main(): Promise<void> {
         const res = await fetch(`${url}/api/jobs`, { method: 'POST', body: form }).catch(() => undefined);
         if (res?.status === 202) uploaded += 20;
         // Keep a backlog, not a flood: the kills need busy workers, not a queue of thousands.
-        while (uploading && (await pending(url)) > 100) await sleep(20);
+        // (A failed count reads as no backlog: an error here must not end the script with the
+        // control plane still running.)
+        while (uploading && (await pending(url).catch(() => 0)) > 100) await sleep(20);
       }
     })();
 
