@@ -3,9 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WORKER } from '../src/actors/actor-kinds';
-import { localPaths } from '../src/adapters/local/local-adapters';
-import { SqliteEventStore } from '../src/adapters/local/sqlite-event-store';
-import { SystemClock } from '../src/clock/system-clock';
+import { readLocalEventLog } from '../src/adapters/local/local-adapters';
 import { datasetCacheDir } from '../src/datasets/dataset-fetcher';
 import { findRepoRoot } from '../src/models/model-sources';
 import { StoredEvent } from '../src/ports/event-store.port';
@@ -99,7 +97,7 @@ async function main(): Promise<void> {
     await plane.stop();
   }
 
-  const events = await readLog(dataDir);
+  const events = await readLocalEventLog(dataDir);
   rmSync(dataDir, { recursive: true, force: true });
   const latencies = kills.map((kill) => redeliveryMs(events, kill));
   const measured = latencies
@@ -124,19 +122,6 @@ async function pending(url: string): Promise<number> {
   const count = async (status: string) =>
     ((await (await fetch(`${url}/api/jobs?status=${status}&limit=1`)).json()) as { total: number }).total;
   return (await count('uploaded')) + (await count('queued'));
-}
-
-async function readLog(dataDir: string): Promise<StoredEvent[]> {
-  const store = new SqliteEventStore(localPaths(dataDir).events, new SystemClock());
-  const events: StoredEvent[] = [];
-  for (
-    let page = await store.readAll();
-    page.length > 0;
-    page = await store.readAll({ after: page.at(-1)!.position })
-  )
-    events.push(...page);
-  await store.close();
-  return events;
 }
 
 /**

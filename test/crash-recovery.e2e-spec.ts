@@ -1,10 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { localPaths } from '../src/adapters/local/local-adapters';
-import { SqliteEventStore } from '../src/adapters/local/sqlite-event-store';
-import { SystemClock } from '../src/clock/system-clock';
-import { StoredEvent } from '../src/ports/event-store.port';
+import { readLocalEventLog } from '../src/adapters/local/local-adapters';
 import { ControlPlaneProcess, freePort, waitFor } from './support/control-plane-process';
 import { datasetImages } from './support/paths';
 
@@ -19,20 +16,6 @@ async function upload(url: string, files: string[]): Promise<string[]> {
 
 const reportedCount = async (url: string) =>
   ((await (await fetch(`${url}/api/jobs?status=reported&limit=1`)).json()) as { total: number }).total;
-
-async function readLog(dataDir: string): Promise<StoredEvent[]> {
-  const store = new SqliteEventStore(localPaths(dataDir).events, new SystemClock());
-  const events: StoredEvent[] = [];
-  for (
-    let page = await store.readAll();
-    page.length > 0;
-    page = await store.readAll({ after: page.at(-1)!.position })
-  ) {
-    events.push(...page);
-  }
-  await store.close();
-  return events;
-}
 
 describe('a control plane killed with SIGKILL in the middle of a run', () => {
   let dataDir: string;
@@ -57,7 +40,7 @@ describe('a control plane killed with SIGKILL in the middle of a run', () => {
     // reported yet, however fast this machine is, while earlier ones have been.
     await first.stop('SIGKILL');
     const reportedAtCrash = new Set(
-      (await readLog(dataDir)).filter((e) => e.type === 'JobReported').map((e) => e.streamId),
+      (await readLocalEventLog(dataDir)).filter((e) => e.type === 'JobReported').map((e) => e.streamId),
     );
     expect(reportedAtCrash.size).toBeGreaterThan(0);
     expect(reportedAtCrash.size).toBeLessThan(200);
@@ -72,7 +55,7 @@ describe('a control plane killed with SIGKILL in the middle of a run', () => {
     );
     expect(await second.stop('SIGTERM')).toBe(0);
 
-    const events = await readLog(dataDir);
+    const events = await readLocalEventLog(dataDir);
     const count = (type: string) => {
       const perJob = new Map<string, number>();
       for (const e of events) if (e.type === type) perJob.set(e.streamId, (perJob.get(e.streamId) ?? 0) + 1);

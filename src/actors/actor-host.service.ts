@@ -3,6 +3,7 @@ import { Observable, Subject } from 'rxjs';
 import { AnyMachineSnapshot } from 'xstate';
 import { Effect, effectNames, start, step, Step } from '../../state-machines/fold';
 import { TIMER_ACTIONS } from '../../state-machines/timers';
+import { KeyedQueue } from '../common/keyed-queue';
 import { Upcaster } from '../events/upcaster';
 import { Clock, TimerHandle } from '../ports/clock.port';
 import { EventStore, StoredEvent } from '../ports/event-store.port';
@@ -46,7 +47,7 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
   private readonly actors = new Map<string, Actor>();
   private readonly timers = new TimerBook();
   private readonly armed = new Map<string, TimerHandle>();
-  private readonly streamLocks = new Map<string, Promise<unknown>>();
+  private readonly streams = new KeyedQueue();
   private readonly inFlightEffects = new Set<Promise<void>>();
   private readonly changes = new Subject<ActorChange>();
   private live = false;
@@ -134,14 +135,7 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
    * @throws ActorExistsError for a creation event addressed to one that does.
    */
   dispatch(streamId: string, command: Command): Promise<DispatchResult> {
-    const previous = this.streamLocks.get(streamId) ?? Promise.resolve();
-    const result = previous.catch(() => undefined).then(() => this.dispatchNow(streamId, command));
-    const settled = result.catch(() => undefined);
-    this.streamLocks.set(streamId, settled);
-    void settled.then(() => {
-      if (this.streamLocks.get(streamId) === settled) this.streamLocks.delete(streamId);
-    });
-    return result;
+    return this.streams.run(streamId, () => this.dispatchNow(streamId, command));
   }
 
   /** The actor of a stream, if it exists. */
@@ -161,8 +155,8 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
 
   /** Resolves once no effect is running (including effects started by effects). */
   async settle(): Promise<void> {
-    while (this.inFlightEffects.size > 0 || this.streamLocks.size > 0) {
-      await Promise.all([...this.inFlightEffects, ...this.streamLocks.values()]);
+    while (this.inFlightEffects.size > 0 || this.streams.busy) {
+      await Promise.all([...this.inFlightEffects, this.streams.idle()]);
     }
   }
 

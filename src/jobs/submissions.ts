@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { ActorHost } from '../actors/actor-host.service';
 import { JOB } from '../actors/actor-kinds';
+import { KeyedQueue } from '../common/keyed-queue';
 import { InvalidIdempotencyKeyError } from './upload.errors';
 
 /** What a `JobUploaded` event records of the submission it came from, when the client named one. */
@@ -48,7 +49,7 @@ export function fingerprintFiles(files: ReadonlyArray<{ originalname: string; bu
 @Injectable()
 export class Submissions {
   private readonly byKey = new Map<string, RecordedSubmission>();
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly byKeyInTurn = new KeyedQueue();
 
   constructor(host: ActorHost) {
     host.changes$.subscribe(({ actor, event }) => {
@@ -68,10 +69,6 @@ export class Submissions {
 
   /** Runs `work` once the submissions made earlier with the same key have finished. */
   serialise<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const result = (this.locks.get(key) ?? Promise.resolve()).catch(() => undefined).then(work);
-    const settled = result.catch(() => undefined);
-    this.locks.set(key, settled);
-    void settled.then(() => this.locks.get(key) === settled && this.locks.delete(key));
-    return result;
+    return this.byKeyInTurn.run(key, work);
   }
 }

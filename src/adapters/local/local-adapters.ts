@@ -4,6 +4,10 @@ import { Clock } from '../../ports/clock.port';
 import { QUEUE_NAMES, REQUEST_VISIBILITY_TIMEOUT_MS } from '../../pipeline/queue-tokens';
 import { FsObjectStore } from './fs-object-store';
 import { ProcessCompute } from './process-compute';
+import { SystemClock } from '../../clock/system-clock';
+import { readWholeLog } from '../../events/read-whole-log';
+import { StoredEvent } from '../../ports/event-store.port';
+import { SqliteEventStore } from './sqlite-event-store';
 import { SqliteQueue } from './sqlite-queue';
 
 /** Where the embedded default keeps its state under DATA_DIR. Every process derives the same paths. */
@@ -40,4 +44,14 @@ export function openLocalObjectStore(dataDir: string): FsObjectStore {
 export function createWorkerProcesses(clock: Clock): ProcessCompute {
   const root = findRepoRoot(__dirname);
   return new ProcessCompute({ args: [join(root, 'dist', 'src', 'worker.js')], cwd: root, clock });
+}
+
+/** Every event of a data folder's log, read by a connection of its own (for tools and tests). */
+export async function readLocalEventLog(dataDir: string): Promise<StoredEvent[]> {
+  const store = new SqliteEventStore(localPaths(dataDir).events, new SystemClock());
+  try {
+    return await readWholeLog(store);
+  } finally {
+    await store.close();
+  }
 }
