@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findRepoRoot } from '../src/models/model-sources';
 
@@ -59,4 +60,17 @@ export async function workersRunning(url: string, workers: number, timeoutMs = 6
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${workers} running workers`);
     await sleep(100);
   }
+}
+
+/** The pid of the worker process launched for `workerId` (found by its environment). */
+export function pidOfWorker(workerId: string): number | undefined {
+  for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(`WORKER_ID=${workerId}`))
+        return Number(entry);
+    } catch {
+      // processes come and go while we look
+    }
+  }
+  return undefined;
 }

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActorHost } from '../src/actors/actor-host.service';
 import { JOB } from '../src/actors/actor-kinds';
-import { EffectRegistry } from '../src/actors/effect-registry';
 import { SqliteEventStore } from '../src/adapters/local/sqlite-event-store';
 import { SystemClock } from '../src/clock/system-clock';
 import { Upcaster } from '../src/events/upcaster';
@@ -109,12 +108,7 @@ async function main(): Promise<void> {
     await log.close();
 
     Logger.overrideLogger(false);
-    const host = new ActorHost(
-      new SqliteEventStore(join(dir, 'replay.db'), clock),
-      clock,
-      new EffectRegistry(),
-      new Upcaster(),
-    );
+    const host = new ActorHost(new SqliteEventStore(join(dir, 'replay.db'), clock), clock, new Upcaster());
     const projection = new JobsProjection(host);
     const replayRun = await measure('replay 100 000 events into machines + read model', async () => {
       await host.replay();

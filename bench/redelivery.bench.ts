@@ -7,7 +7,7 @@ import { readLocalEventLog } from '../src/adapters/local/local-adapters';
 import { datasetCacheDir } from '../src/datasets/dataset-fetcher';
 import { findRepoRoot } from '../src/models/model-sources';
 import { StoredEvent } from '../src/ports/event-store.port';
-import { sleep, startControlPlane, workersRunning } from './control-plane';
+import { pidOfWorker, sleep, startControlPlane, workersRunning } from './control-plane';
 
 /**
  * Redelivery after a worker dies. A control plane with WORKERS worker processes classifies a
@@ -27,19 +27,6 @@ interface WorkerView {
   id: string;
   state: string;
   jobsInHand: string[];
-}
-
-/** The pid of the worker process launched for `workerId` (found by its environment). */
-function pidOfWorker(workerId: string): number | undefined {
-  for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(`WORKER_ID=${workerId}`))
-        return Number(entry);
-    } catch {
-      // processes come and go while we look
-    }
-  }
-  return undefined;
 }
 
 async function main(): Promise<void> {

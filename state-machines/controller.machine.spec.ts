@@ -50,6 +50,28 @@ describe('controller machine', () => {
     ]);
   });
 
+  it.each([
+    ['scalingOut', scaleOut, 'launchWorkers'],
+    ['scalingIn', scaleIn, 'terminateWorkers'],
+  ])(
+    '%s → steady when its action keeps failing, the failure kept beside the decision',
+    (_, decision, effect) => {
+      const then = given(controllerMachine, started, decision).when({
+        type: 'EffectFailed',
+        effect,
+        reason: 'provider unreachable',
+        attempts: 5,
+        at: 1200,
+      });
+      expect(then.snapshot.value).toBe('steady');
+      expect(then.snapshot.context).toMatchObject({
+        lastDecision: decision.decision,
+        lastFailure: { effect, reason: 'provider unreachable', at: 1200 },
+        failures: 1,
+      });
+    },
+  );
+
   it('steady → scalingIn on a scale-in decision, naming the idle workers to stop', () => {
     const then = given(controllerMachine, started).when(scaleIn);
     expect(then.snapshot.value).toBe('scalingIn');

@@ -1,4 +1,5 @@
 import { assign, setup } from 'xstate';
+import { effect, EffectFailed, EffectOf } from './effects';
 import { CancelTimerParams, StartTimerParams, timerActionDeclarations } from './timers';
 import { ScalingAction, ScalingDecision, ScalingSettings } from './scaling-policy';
 
@@ -14,7 +15,8 @@ export type ControllerEvent =
   | { type: 'ControllerConfigured'; settings: ScalingSettings; cooldownMs: number; at: number }
   | { type: 'ScalingDecided'; decision: ScalingDecision; at: number }
   | { type: 'ScalingActionCompleted'; launched: string[]; terminated: string[]; at: number }
-  | { type: 'CooldownElapsed'; at: number };
+  | { type: 'CooldownElapsed'; at: number }
+  | EffectFailed;
 
 export interface ControllerContext {
   settings: ScalingSettings;
@@ -22,6 +24,10 @@ export interface ControllerContext {
   lastDecision?: ScalingDecision;
   lastDecisionAt?: number;
   decisions: Record<ScalingAction, number>;
+  /** The last scaling action that could not be carried out, and why. */
+  lastFailure?: { effect: string; reason: string; at: number };
+  /** Scaling actions that could not be carried out. */
+  failures?: number;
 }
 
 /** Params of the controller's effects, executed by the host on the live path only. */
@@ -33,6 +39,13 @@ export interface TerminateWorkersParams {
   workerIds: string[];
   reason: string;
 }
+
+/** The effects the controller asks for; the host performs them. */
+export const CONTROLLER_EFFECTS = {
+  launchWorkers: effect<LaunchWorkersParams>(),
+  terminateWorkers: effect<TerminateWorkersParams>(),
+};
+export type ControllerEffect = EffectOf<typeof CONTROLLER_EFFECTS>;
 
 export const DEFAULT_COOLDOWN_MS = 30_000;
 
@@ -58,7 +71,7 @@ const cancelCooldown = {
 /**
  * The autoscaler. Each scaling decision — made by the pure policy from the observed backlog
  * and fleet, before this machine runs — is an explicit transition: steady → scalingOut or
- * scalingIn → cooldown → steady. A scale-in is refused during cooldown; a scale-out never is.
+ * scalingIn → cooldown → steady, or back to steady when the action could not be carried out. A scale-in is refused during cooldown; a scale-out never is.
  */
 export const controllerMachine = setup({
   types: {
@@ -68,8 +81,11 @@ export const controllerMachine = setup({
   },
   actions: {
     ...timerActionDeclarations,
-    launchWorkers: (_, _params: LaunchWorkersParams) => {},
-    terminateWorkers: (_, _params: TerminateWorkersParams) => {},
+    ...CONTROLLER_EFFECTS,
+    recordFailure: assign(({ context, event }) => {
+      const { effect, reason, at } = event as EffectFailed;
+      return { lastFailure: { effect, reason, at }, failures: (context.failures ?? 0) + 1 };
+    }),
     recordDecision: assign(({ context, event }) => {
       const { decision, at } = event as Decided;
       return {
@@ -117,7 +133,11 @@ export const controllerMachine = setup({
           reason: context.lastDecision!.reason,
         }),
       },
-      on: { ScalingActionCompleted: 'cooldown' },
+      on: {
+        ScalingActionCompleted: 'cooldown',
+        // The next tick decides again, from what the fleet then is.
+        EffectFailed: { target: 'steady', actions: 'recordFailure' },
+      },
     },
     scalingIn: {
       entry: {
@@ -127,7 +147,10 @@ export const controllerMachine = setup({
           reason: context.lastDecision!.reason,
         }),
       },
-      on: { ScalingActionCompleted: 'cooldown' },
+      on: {
+        ScalingActionCompleted: 'cooldown',
+        EffectFailed: { target: 'steady', actions: 'recordFailure' },
+      },
     },
     cooldown: {
       entry: armCooldown,

@@ -1,5 +1,5 @@
-import { initialTransition, transition } from 'xstate';
-import { effectNames, effectsOf, start, step } from './fold';
+import { initialTransition, raise, setup, transition } from 'xstate';
+import { effectsOf, foldEvents, start, step, UnsupportedActionError } from './fold';
 import { jobMachine } from './job.machine';
 import { workerMachine } from './worker.machine';
 
@@ -44,20 +44,44 @@ describe('fold: start and step', () => {
       at: 0,
     });
     const second = step(jobMachine, first.snapshot, { type: 'JobQueued', messageId: 'm', at: 1 });
-    expect(first.effects).toEqual([{ type: 'enqueueJob', params: { jobId: 'a' } }]);
-    expect(second.effects).toEqual([]);
+    expect(first.effects.map((e) => e.type)).toEqual(['enqueueJob', 'startTimer']);
+    expect(second.effects.map((e) => e.type)).toEqual(['cancelTimer', 'startTimer']);
   });
 });
 
-describe('effectNames', () => {
-  it('lists the effects a machine declares, not the assigns it does itself', () => {
-    expect(effectNames(jobMachine).sort()).toEqual(['enqueueJob', 'reportFailure', 'reportResult']);
-    expect(effectNames(workerMachine).sort()).toEqual([
-      'cancelTimer',
-      'launchWorker',
-      'releaseJobs',
-      'startTimer',
-      'stopWorker',
+describe('foldEvents', () => {
+  it('starts the machine with the first event and steps it with each later one', () => {
+    const steps = foldEvents(jobMachine, [
+      {
+        type: 'JobUploaded',
+        data: { jobId: 'a', fileName: 'a.jpg', contentType: 'image/jpeg', sizeBytes: 1, at: 0 },
+      },
+      { type: 'JobQueued', data: { messageId: 'm', at: 1 } },
+      { type: 'JobReported', data: { at: 2 } },
     ]);
+    expect(steps.map((s) => [s.snapshot.value, s.changed])).toEqual([
+      ['uploaded', true],
+      ['queued', true],
+      ['queued', false],
+    ]);
+  });
+});
+
+describe('built-in actions the fold cannot honour', () => {
+  it('refuses a delayed transition (after:) instead of dropping it', () => {
+    const machine = setup({}).createMachine({
+      initial: 'waiting',
+      states: { waiting: { after: { 1000: 'done' } }, done: {} },
+    });
+    expect(() => start(machine, {})).toThrow(UnsupportedActionError);
+  });
+
+  it('refuses a delayed raise', () => {
+    const machine = setup({}).createMachine({
+      initial: 'a',
+      states: { a: { on: { GO: { actions: raise({ type: 'LATER' }, { delay: 10 }) } } } },
+    });
+    const { snapshot } = start(machine, {});
+    expect(() => step(machine, snapshot, { type: 'GO' })).toThrow(/xstate\.raise/);
   });
 });

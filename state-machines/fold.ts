@@ -1,4 +1,4 @@
-import { AnyActorScope, AnyEventObject, AnyStateMachine, createActor, SnapshotFrom } from 'xstate';
+import { AnyActorScope, AnyEventObject, AnyStateMachine, createEmptyActor, SnapshotFrom } from 'xstate';
 
 /** An effect a machine asks for: a named action with its params, for the host to execute. */
 export interface Effect {
@@ -6,11 +6,27 @@ export interface Effect {
   params: Record<string, unknown>;
 }
 
-/** The named effects among the actions xstate returned (xstate's own built-ins are left out). */
+/**
+ * A built-in xstate action that the fold cannot honour: a delayed or sent event (`after:`,
+ * `raise` with a delay, `sendTo`), a spawned or stopped child, `log`, `emit`. Replay would drop
+ * it silently; machines use timer effects (`startTimer`) instead.
+ */
+export class UnsupportedActionError extends Error {
+  constructor(readonly actionType: string) {
+    super(`The machines' fold cannot run the built-in action ${actionType}; use a timer effect instead`);
+    this.name = 'UnsupportedActionError';
+  }
+}
+
+/**
+ * The named effects among the actions xstate handed to the executor.
+ * @throws UnsupportedActionError for one of xstate's own built-ins, which no host executes.
+ */
 export function effectsOf(actions: ReadonlyArray<{ type: string; params?: unknown }>): Effect[] {
-  return actions
-    .filter((action) => !action.type.startsWith('xstate.'))
-    .map((action) => ({ type: action.type, params: (action.params ?? {}) as Record<string, unknown> }));
+  return actions.map((action) => {
+    if (action.type.startsWith('xstate.')) throw new UnsupportedActionError(action.type);
+    return { type: action.type, params: (action.params ?? {}) as Record<string, unknown> };
+  });
 }
 
 /** A machine's state after one step, and the effects that step asks for. */
@@ -37,7 +53,7 @@ const scopes = new WeakMap<AnyStateMachine, CollectingScope>();
 function scopeOf(machine: AnyStateMachine): CollectingScope {
   let entry = scopes.get(machine);
   if (!entry) {
-    const self = createActor(machine);
+    const self = createEmptyActor();
     const collected: CollectingScope['collected'] = [];
     const scope = {
       self,
@@ -75,14 +91,33 @@ export function step<TMachine extends AnyStateMachine>(
   return { snapshot: next, effects: effectsOf(collected), changed: next !== snapshot };
 }
 
+/** One stored event, as the fold takes it: its type, and its payload (the input, for the first). */
+export interface FoldableEvent {
+  type: string;
+  data: object;
+}
+
 /**
- * The effects a machine may ask for: its named actions declared as plain functions in
- * `setup()`. Actions built with xstate's creators (`assign`, `raise`…) are done by the
- * transition itself and are not effects.
+ * Folds one event into an actor: the creating event (no snapshot yet) starts the machine with the
+ * payload as input, any later one steps it. The one fold of the host, `/debug` replay and the
+ * machine tests.
  */
-export function effectNames(machine: AnyStateMachine): string[] {
-  const actions: Record<string, unknown> = machine.implementations.actions;
-  return Object.entries(actions)
-    .filter(([, action]) => typeof action === 'function' && (action as { type?: unknown }).type === undefined)
-    .map(([name]) => name);
+export function foldEvent<TMachine extends AnyStateMachine>(
+  machine: TMachine,
+  snapshot: SnapshotFrom<TMachine> | undefined,
+  event: FoldableEvent,
+): Step<TMachine> {
+  return snapshot === undefined
+    ? start(machine, event.data)
+    : step(machine, snapshot, { ...event.data, type: event.type });
+}
+
+/** Folds a whole stream, from its creating event: one step per event. */
+export function foldEvents<TMachine extends AnyStateMachine>(
+  machine: TMachine,
+  events: readonly FoldableEvent[],
+): Step<TMachine>[] {
+  const steps: Step<TMachine>[] = [];
+  for (const event of events) steps.push(foldEvent(machine, steps.at(-1)?.snapshot, event));
+  return steps;
 }

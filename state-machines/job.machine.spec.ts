@@ -1,6 +1,7 @@
 import { start } from './fold';
 import { jobMachine, JobInput } from './job.machine';
 import { given } from './testing/given';
+import { withoutTimers } from './timers';
 
 const uploaded: JobInput = {
   jobId: 'j1',
@@ -41,7 +42,9 @@ describe('job machine', () => {
         maxAttempts: 3,
         uploadedAt: 1000,
       });
-      expect(effects).toEqual([{ type: 'enqueueJob', params: { jobId: 'j1' } }]);
+      expect(withoutTimers(effects)).toEqual([
+        { type: 'enqueueJob', params: { jobId: 'j1', fileName: 'cat.jpg', contentType: 'image/jpeg' } },
+      ]);
     });
   });
 
@@ -50,7 +53,7 @@ describe('job machine', () => {
       const then = given(jobMachine, uploaded).when(queued);
       expect(then.snapshot.value).toBe('queued');
       expect(then.snapshot.context).toMatchObject({ messageId: 'm1', queuedAt: 1100 });
-      expect(then.effects).toEqual([]);
+      expect(withoutTimers(then.effects)).toEqual([]);
     });
 
     it('counts attempts as workers receive the job', () => {
@@ -63,7 +66,9 @@ describe('job machine', () => {
       const then = given(jobMachine, uploaded, queued, attempt(1)).when(classified);
       expect(then.snapshot.value).toBe('classified');
       expect(then.snapshot.context).toMatchObject({ label: 'tabby', top5, classifiedAt: 1400 });
-      expect(then.effects).toEqual([{ type: 'reportResult', params: { jobId: 'j1', label: 'tabby', top5 } }]);
+      expect(withoutTimers(then.effects)).toEqual([
+        { type: 'reportResult', params: { jobId: 'j1', label: 'tabby', top5 } },
+      ]);
     });
 
     it('classified → reported on JobReported, and the job is done', () => {
@@ -93,7 +98,7 @@ describe('job machine', () => {
         at: 1450,
       });
       expect(then.changed).toBe(false);
-      expect(then.effects).toEqual([]);
+      expect(withoutTimers(then.effects)).toEqual([]);
       expect(then.snapshot.context.label).toBe('tabby');
     });
 
@@ -102,7 +107,7 @@ describe('job machine', () => {
       const then = when({ ...classified, at: 1600 });
       expect(then.changed).toBe(false);
       expect(then.snapshot).toBe(snapshot);
-      expect(then.effects).toEqual([]);
+      expect(withoutTimers(then.effects)).toEqual([]);
     });
   });
 
@@ -115,7 +120,7 @@ describe('job machine', () => {
       });
       expect(then.snapshot.value).toBe('rejected');
       expect(then.snapshot.status).toBe('done');
-      expect(then.effects).toEqual([
+      expect(withoutTimers(then.effects)).toEqual([
         { type: 'reportFailure', params: { jobId: 'j1', status: 'rejected', reason: 'not an image' } },
       ]);
     });
@@ -133,7 +138,7 @@ describe('job machine', () => {
       const then = given(jobMachine, uploaded, queued, attempt(1)).when(failedAttempt());
       expect(then.snapshot.value).toBe('queued');
       expect(then.snapshot.context.error).toBe('worker crashed');
-      expect(then.effects).toEqual([]);
+      expect(withoutTimers(then.effects)).toEqual([]);
     });
 
     it('queued → failed when the last attempt fails', () => {
@@ -146,7 +151,7 @@ describe('job machine', () => {
         attempt(2),
       ).when(failedAttempt('out of memory'));
       expect(then.snapshot.value).toBe('failed');
-      expect(then.effects).toEqual([
+      expect(withoutTimers(then.effects)).toEqual([
         { type: 'reportFailure', params: { jobId: 'j1', status: 'failed', reason: 'out of memory' } },
       ]);
     });
@@ -168,7 +173,7 @@ describe('job machine', () => {
         at: 2000,
       });
       expect(then.snapshot.value).toBe('failed');
-      expect(then.effects).toEqual([
+      expect(withoutTimers(then.effects)).toEqual([
         { type: 'reportFailure', params: { jobId: 'j1', status: 'failed', reason: 'received 3 times' } },
       ]);
     });
@@ -201,7 +206,93 @@ describe('job machine', () => {
       const then = when(event);
       expect(snapshot.value).toBe(state);
       expect(then.changed).toBe(false);
-      expect(then.effects).toEqual([]);
+      expect(withoutTimers(then.effects)).toEqual([]);
+    });
+  });
+
+  describe('deadlines: no job waits forever', () => {
+    const deadline = { delayMs: 60_000, eventType: 'JobDeadlinePassed', timerId: 'deadline' };
+    const passed = (at: number) => ({ type: 'JobDeadlinePassed', at });
+    const withDeadline = { ...uploaded, deadlineMs: 60_000 };
+
+    it('arms the deadline when uploaded and again when queued, and drops it once classified', () => {
+      expect(start(jobMachine, withDeadline).effects).toContainEqual({
+        type: 'startTimer',
+        params: deadline,
+      });
+      const { snapshot, when } = given(jobMachine, withDeadline);
+      const queuedStep = when(queued);
+      expect(queuedStep.effects).toEqual([
+        { type: 'cancelTimer', params: { timerId: 'deadline' } },
+        { type: 'startTimer', params: deadline },
+      ]);
+      const done = given(jobMachine, withDeadline, queued).when(classified);
+      expect(done.effects).toContainEqual({ type: 'cancelTimer', params: { timerId: 'deadline' } });
+      expect(snapshot.context.deadlineMs).toBe(60_000);
+    });
+
+    it('restarts the deadline whenever an attempt starts: a job being worked on is not lost', () => {
+      const then = given(jobMachine, withDeadline, queued).when(attempt(1));
+      expect(then.effects).toEqual([{ type: 'startTimer', params: deadline }]);
+    });
+
+    it('queued past its deadline → uploaded: the job is enqueued again', () => {
+      const then = given(jobMachine, withDeadline, queued).when(passed(61_100));
+      expect(then.snapshot.value).toBe('uploaded');
+      expect(then.snapshot.context.enqueues).toBe(2);
+      expect(withoutTimers(then.effects)).toEqual([
+        { type: 'enqueueJob', params: { jobId: 'j1', fileName: 'cat.jpg', contentType: 'image/jpeg' } },
+      ]);
+    });
+
+    it('uploaded past its deadline (the queue never answered) → enqueued again', () => {
+      const then = given(jobMachine, withDeadline).when(passed(61_000));
+      expect(then.snapshot.value).toBe('uploaded');
+      expect(then.snapshot.context.enqueues).toBe(2);
+      expect(withoutTimers(then.effects).map((e) => e.type)).toEqual(['enqueueJob']);
+    });
+
+    it('fails with a reason once enqueued MAX_ATTEMPTS times without a result', () => {
+      const then = given(
+        jobMachine,
+        { ...withDeadline, maxAttempts: 2 },
+        queued,
+        passed(61_100),
+        queued,
+      ).when(passed(122_000));
+      expect(then.snapshot.value).toBe('failed');
+      expect(then.snapshot.context.error).toMatch(/enqueued 2 times, each time waiting 60000 ms/);
+    });
+  });
+
+  describe('effects that keep failing', () => {
+    const effectFailed = (effect: string) => ({
+      type: 'EffectFailed',
+      effect,
+      reason: 'queue unreachable',
+      attempts: 5,
+      at: 2000,
+    });
+
+    it('uploaded → failed when the job cannot be enqueued, with the reason', () => {
+      const then = given(jobMachine, uploaded).when(effectFailed('enqueueJob'));
+      expect(then.snapshot.value).toBe('failed');
+      expect(then.snapshot.context.error).toBe('enqueueJob failed after 5 attempts: queue unreachable');
+      expect(withoutTimers(then.effects)).toEqual([
+        {
+          type: 'reportFailure',
+          params: {
+            jobId: 'j1',
+            status: 'failed',
+            reason: 'enqueueJob failed after 5 attempts: queue unreachable',
+          },
+        },
+      ]);
+    });
+
+    it('classified → failed when its result cannot be reported', () => {
+      const then = given(jobMachine, uploaded, queued, classified).when(effectFailed('reportResult'));
+      expect(then.snapshot.value).toBe('failed');
     });
   });
 });

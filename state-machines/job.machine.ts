@@ -1,4 +1,6 @@
 import { assign, setup } from 'xstate';
+import { effect, EffectFailed, EffectOf } from './effects';
+import { CancelTimerParams, StartTimerParams, timerActionDeclarations } from './timers';
 
 /** One of the classifier's best guesses. */
 export interface Prediction {
@@ -14,6 +16,11 @@ export interface JobInput {
   sizeBytes: number;
   /** Deliveries a job may use before it fails (default 3). */
   maxAttempts?: number;
+  /**
+   * Waiting, uploaded or queued, this long with no attempt under way, the job is enqueued again:
+   * its message was lost (default {@link DEFAULT_JOB_DEADLINE_MS}).
+   */
+  deadlineMs?: number;
   at: number;
 }
 
@@ -32,7 +39,9 @@ export type JobEvent =
       serviceMs?: number;
       at: number;
     }
-  | { type: 'JobReported'; at: number };
+  | { type: 'JobReported'; at: number }
+  | { type: 'JobDeadlinePassed'; at: number }
+  | EffectFailed;
 
 export interface JobContext {
   jobId: string;
@@ -41,6 +50,9 @@ export interface JobContext {
   sizeBytes: number;
   maxAttempts: number;
   attempts: number;
+  deadlineMs: number;
+  /** Times the job was handed to the request queue (entries into `uploaded`). */
+  enqueues: number;
   messageId?: string;
   workerId?: string;
   /** When the latest attempt started. */
@@ -58,6 +70,8 @@ export interface JobContext {
 /** Params of the job's effects, executed by the host on the live path only. */
 export interface EnqueueJobParams {
   jobId: string;
+  fileName: string;
+  contentType: string;
 }
 export interface ReportResultParams {
   jobId: string;
@@ -71,10 +85,34 @@ export interface ReportFailureParams {
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
+export const DEFAULT_JOB_DEADLINE_MS = 60 * 60_000;
+
+/** The effects a job asks for; the host performs them. */
+export const JOB_EFFECTS = {
+  enqueueJob: effect<EnqueueJobParams>(),
+  reportResult: effect<ReportResultParams>(),
+  reportFailure: effect<ReportFailureParams>(),
+};
+export type JobEffect = EffectOf<typeof JOB_EFFECTS>;
+
+const armDeadline = {
+  type: 'startTimer',
+  params: ({ context }: { context: JobContext }): StartTimerParams => ({
+    timerId: 'deadline',
+    delayMs: context.deadlineMs,
+    eventType: 'JobDeadlinePassed',
+  }),
+} as const;
+const cancelDeadline = {
+  type: 'cancelTimer',
+  params: (): CancelTimerParams => ({ timerId: 'deadline' }),
+} as const;
+const failEffect = { target: 'failed', actions: 'recordEffectFailure' } as const;
 
 /**
  * The life of one image: uploaded → queued → classified → reported, or rejected (bad input)
- * or failed (attempts exhausted, dead-lettered). Delivery is at least once, so a result may
+ * or failed (attempts exhausted, dead-lettered, its message lost too often, an effect that kept
+ * failing). A job waiting with no attempt under way past its deadline is enqueued again. Delivery is at least once, so a result may
  * overtake the queue's acknowledgement (uploaded → classified) and duplicates are ignored.
  * Pure: times and ids arrive in events; effects are named actions the host executes.
  */
@@ -85,9 +123,8 @@ export const jobMachine = setup({
     input: {} as JobInput,
   },
   actions: {
-    enqueueJob: (_, _params: EnqueueJobParams) => {},
-    reportResult: (_, _params: ReportResultParams) => {},
-    reportFailure: (_, _params: ReportFailureParams) => {},
+    ...timerActionDeclarations,
+    ...JOB_EFFECTS,
     recordAttempt: assign(({ context, event }) => {
       const { attempt, workerId, at } = event as Extract<JobEvent, { type: 'JobAttemptStarted' }>;
       return { attempts: Math.max(context.attempts, attempt), workerId, startedAt: at };
@@ -97,10 +134,19 @@ export const jobMachine = setup({
       return { workerId, label, top5, classifiedAt: at };
     }),
     recordError: assign(({ event }) => ({ error: (event as Extract<JobEvent, { reason: string }>).reason })),
+    recordEffectFailure: assign(({ event }) => {
+      const { effect, reason, attempts } = event as EffectFailed;
+      return { error: `${effect} failed after ${attempts} attempts: ${reason}` };
+    }),
+    recordLostDeliveries: assign(({ context }) => ({
+      error: `no result: enqueued ${context.enqueues} times, each time waiting ${context.deadlineMs} ms with no attempt under way`,
+    })),
+    countEnqueue: assign({ enqueues: ({ context }) => context.enqueues + 1 }),
     recordEnd: assign({ endedAt: ({ event }) => event.at }),
   },
   guards: {
     attemptsExhausted: ({ context }) => context.attempts >= context.maxAttempts,
+    enqueuesExhausted: ({ context }) => context.enqueues >= context.maxAttempts,
   },
 }).createMachine({
   id: 'job',
@@ -112,11 +158,25 @@ export const jobMachine = setup({
     sizeBytes: input.sizeBytes,
     maxAttempts: input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     attempts: 0,
+    deadlineMs: input.deadlineMs ?? DEFAULT_JOB_DEADLINE_MS,
+    enqueues: 0,
     uploadedAt: input.at,
   }),
   states: {
     uploaded: {
-      entry: { type: 'enqueueJob', params: ({ context }) => ({ jobId: context.jobId }) },
+      entry: [
+        'countEnqueue',
+        {
+          type: 'enqueueJob',
+          params: ({ context }) => ({
+            jobId: context.jobId,
+            fileName: context.fileName,
+            contentType: context.contentType,
+          }),
+        },
+        armDeadline,
+      ],
+      exit: cancelDeadline,
       on: {
         JobQueued: {
           target: 'queued',
@@ -126,20 +186,33 @@ export const jobMachine = setup({
         JobClassified: { target: 'classified', actions: 'recordResult' },
         // A worker may receive the message before the queue's acknowledgement is recorded, and
         // the queue may give up on it before then too.
-        JobAttemptStarted: { actions: 'recordAttempt' },
+        JobAttemptStarted: { actions: ['recordAttempt', armDeadline] },
         JobDeadLettered: { target: 'failed', actions: 'recordError' },
+        // The queue never took the message (or its answer was lost): hand it over again.
+        JobDeadlinePassed: [
+          { guard: 'enqueuesExhausted', target: 'failed', actions: 'recordLostDeliveries' },
+          { target: 'uploaded', reenter: true },
+        ],
+        EffectFailed: failEffect,
       },
     },
     queued: {
+      entry: armDeadline,
+      exit: cancelDeadline,
       on: {
         JobAttemptFailed: [
           { guard: 'attemptsExhausted', target: 'failed', actions: 'recordError' },
-          { actions: 'recordError' },
+          { actions: ['recordError', armDeadline] },
         ],
-        JobAttemptStarted: { actions: 'recordAttempt' },
+        JobAttemptStarted: { actions: ['recordAttempt', armDeadline] },
         JobDeadLettered: { target: 'failed', actions: 'recordError' },
         JobRejected: { target: 'rejected', actions: 'recordError' },
         JobClassified: { target: 'classified', actions: 'recordResult' },
+        // No attempt under way for a whole deadline: the message is lost; send another.
+        JobDeadlinePassed: [
+          { guard: 'enqueuesExhausted', target: 'failed', actions: 'recordLostDeliveries' },
+          { target: 'uploaded' },
+        ],
       },
     },
     classified: {
@@ -149,6 +222,7 @@ export const jobMachine = setup({
       },
       on: {
         JobReported: { target: 'reported', actions: assign({ reportedAt: ({ event }) => event.at }) },
+        EffectFailed: failEffect,
       },
     },
     reported: { type: 'final', entry: 'recordEnd' },

@@ -26,3 +26,8 @@ export const timerActionDeclarations = {
   startTimer: (_: unknown, _params: StartTimerParams) => {},
   cancelTimer: (_: unknown, _params: CancelTimerParams) => {},
 };
+
+/** The effects among `effects` that are not timers: those a feature performs. */
+export function withoutTimers<T extends { type: string }>(effects: readonly T[]): T[] {
+  return effects.filter((effect) => !(TIMER_ACTIONS as readonly string[]).includes(effect.type));
+}

@@ -49,6 +49,20 @@ describe('worker machine', () => {
     expect(then.effects).toContainEqual({ type: 'stopWorker', params: { workerId: 'w1', force: true } });
   });
 
+  it.each([
+    ['pending', [], 'launchWorker'],
+    ['terminating', [started, idleElapsed, terminate], 'stopWorker'],
+  ])('%s → lost when its effect keeps failing, stopping it by force', (state, history, effect) => {
+    const { snapshot, when } = given(workerMachine, launched, ...history);
+    expect(snapshot.value).toBe(state);
+    const then = when({ type: 'EffectFailed', effect, reason: 'no capacity', attempts: 5, at: 9000 });
+    expect(then.snapshot.value).toBe('lost');
+    expect(then.snapshot.context.stopReason).toBe(`${effect} failed: no capacity`);
+    expect(then.effects).toContainEqual(
+      expect.objectContaining({ type: 'stopWorker', params: expect.objectContaining({ force: true }) }),
+    );
+  });
+
   it('a heartbeat a quarter of the timeout after the last report re-arms the liveness timer', () => {
     const then = given(workerMachine, launched, started).when(heartbeat(100 + 7_500));
     expect(then.snapshot.value).toBe('running');

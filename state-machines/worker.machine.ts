@@ -1,4 +1,5 @@
 import { and, assign, setup } from 'xstate';
+import { effect, EffectFailed, EffectOf } from './effects';
 import { CancelTimerParams, StartTimerParams, timerActionDeclarations } from './timers';
 
 /** Payload of `WorkerLaunchRequested`, the event that creates a worker. */
@@ -21,7 +22,8 @@ export type WorkerEvent =
   | { type: 'WorkerIdleTimeoutElapsed'; at: number }
   | { type: 'WorkerHeartbeatMissed'; at: number }
   | { type: 'WorkerTerminationRequested'; reason: string; at: number }
-  | { type: 'WorkerStopped'; exitCode: number | null; signal: string | null; at: number };
+  | { type: 'WorkerStopped'; exitCode: number | null; signal: string | null; at: number }
+  | EffectFailed;
 
 export interface WorkerContext {
   workerId: string;
@@ -62,6 +64,14 @@ export interface ReleaseJobsParams {
   workerId: string;
   receiptHandles: string[];
 }
+
+/** The effects a worker asks for; the host performs them. */
+export const WORKER_EFFECTS = {
+  launchWorker: effect<LaunchWorkerParams>(),
+  stopWorker: effect<StopWorkerParams>(),
+  releaseJobs: effect<ReleaseJobsParams>(),
+};
+export type WorkerEffect = EffectOf<typeof WORKER_EFFECTS>;
 
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 60_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 5_000;
@@ -107,9 +117,11 @@ export const workerMachine = setup({
   },
   actions: {
     ...timerActionDeclarations,
-    launchWorker: (_, _params: LaunchWorkerParams) => {},
-    stopWorker: (_, _params: StopWorkerParams) => {},
-    releaseJobs: (_, _params: ReleaseJobsParams) => {},
+    ...WORKER_EFFECTS,
+    recordEffectFailure: assign(({ event }) => {
+      const { effect, reason } = event as EffectFailed;
+      return { stopReason: `${effect} failed: ${reason}` };
+    }),
     seen: assign(({ context, event }) => ({
       lastSeenAt: event.at,
       lastSeq: (event as { seq?: number }).seq ?? context.lastSeq,
@@ -198,6 +210,7 @@ export const workerMachine = setup({
         },
         WorkerHeartbeatMissed: { target: 'lost', actions: assign({ stopReason: 'did not start in time' }) },
         WorkerStopped: { target: 'lost', actions: assign({ stopReason: 'exited while starting' }) },
+        EffectFailed: { target: 'lost', actions: 'recordEffectFailure' },
       },
     },
     running: {
@@ -254,6 +267,8 @@ export const workerMachine = setup({
         WorkerJobFinished: { guard: and(['isFresh', 'holdsThatJob']), actions: ['seen', 'finishJob'] },
         WorkerStopped: { target: 'terminated' },
         WorkerHeartbeatMissed: { target: 'lost', actions: assign({ stopReason: 'did not stop in time' }) },
+        // A graceful stop that cannot be asked for is forced.
+        EffectFailed: { target: 'lost', actions: 'recordEffectFailure' },
       },
     },
     lost: {

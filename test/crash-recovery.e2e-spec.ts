@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { readLocalEventLog } from '../src/adapters/local/local-adapters';
+import { countPerStream } from '../src/events/read-whole-log';
 import { ControlPlaneProcess, freePort, waitFor } from './support/control-plane-process';
 import { datasetImages } from './support/paths';
 
@@ -56,11 +57,7 @@ describe('a control plane killed with SIGKILL in the middle of a run', () => {
     expect(await second.stop('SIGTERM')).toBe(0);
 
     const events = await readLocalEventLog(dataDir);
-    const count = (type: string) => {
-      const perJob = new Map<string, number>();
-      for (const e of events) if (e.type === type) perJob.set(e.streamId, (perJob.get(e.streamId) ?? 0) + 1);
-      return perJob;
-    };
+    const count = (type: string) => countPerStream(events, type);
     const uploaded = count('JobUploaded');
     const reported = count('JobReported');
     expect([...uploaded.keys()].sort()).toEqual(accepted.map((id) => `job-${id}`).sort());

@@ -10,6 +10,7 @@ import { ManualClock } from '../src/clock/manual-clock';
 import { testConfig } from '../src/config/app-config';
 import { ConfigModule } from '../src/config/config.module';
 import { EventsModule } from '../src/events/events.module';
+import { eventLogModule } from './support/event-log-module';
 import { Clock } from '../src/ports/clock.port';
 import { EventStore } from '../src/ports/event-store.port';
 import { JobsProjection } from '../src/projections/jobs.projection';
@@ -32,6 +33,7 @@ async function boot(dataDir: string, clock: ManualClock, effects: EffectCall[]):
     imports: [
       ConfigModule.forRoot(testConfig({ port: 0, dataDir })),
       EventsModule,
+      eventLogModule(dataDir),
       ActorsModule,
       ProjectionsModule,
       scriptedEffectsModule(effects),

@@ -3,9 +3,9 @@ import { InMemoryEventStore } from '../adapters/memory/in-memory-event-store';
 import { ManualClock } from '../clock/manual-clock';
 import { Upcaster } from '../events/upcaster';
 import { ActorExistsError, UnknownActorError, UnknownStreamKindError } from './actor-host.errors';
-import { ActorHost } from './actor-host.service';
-import { JOB, WORKER } from './actor-kinds';
-import { EffectRegistry } from './effect-registry';
+import { ActorHost, SET_ASIDE_STREAM } from './actor-host.service';
+import { ActorKind, CONTROLLER, CONTROLLER_STREAM, JOB, WORKER } from './actor-kinds';
+import { EffectHandlers } from './effect-handlers';
 
 const upload = (jobId: string) => ({
   type: 'JobUploaded',
@@ -21,30 +21,51 @@ const classified = {
   top5: [{ label: 'tabby', probability: 1 }],
 };
 
-async function setUp(register?: (registry: EffectRegistry, host: ActorHost) => void) {
-  const clock = new ManualClock();
-  const store = new InMemoryEventStore(clock);
-  const registry = new EffectRegistry();
-  const host = new ActorHost(store, clock, registry, new Upcaster());
+type Handlers = Parameters<ActorHost['handle']>[1];
+
+/**
+ * A host over an in-memory log whose handlers record each call as `effect:params`; `overrides`
+ * replace the handlers of one kind's effects by name.
+ */
+async function setUp(
+  overrides: {
+    job?: Partial<EffectHandlers<typeof JOB.effects>>;
+    controller?: Partial<EffectHandlers<typeof CONTROLLER.effects>>;
+  } = {},
+  store = new InMemoryEventStore(new ManualClock()),
+  clock = new ManualClock(),
+) {
+  const host = new ActorHost(store, clock, new Upcaster());
   const calls: string[] = [];
-  for (const effect of [
-    'enqueueJob',
-    'reportResult',
-    'reportFailure',
-    'launchWorker',
-    'stopWorker',
-    'releaseJobs',
-    'launchWorkers',
-    'terminateWorkers',
-  ]) {
-    if (effect === 'reportResult' && register) continue;
-    registry.register(effect, (params) => void calls.push(`${effect}:${JSON.stringify(params)}`));
-  }
-  register?.(registry, host);
+  const recordAll = (kind: ActorKind, own: object = {}) =>
+    host.handle(kind, {
+      ...Object.fromEntries(
+        Object.keys(kind.effects).map((effect) => [
+          effect,
+          (params: object) => void calls.push(`${effect}:${JSON.stringify(params)}`),
+        ]),
+      ),
+      ...own,
+    } as Handlers);
+  recordAll(JOB, overrides.job);
+  recordAll(WORKER);
+  recordAll(CONTROLLER, overrides.controller);
   await host.onModuleInit();
   host.onApplicationBootstrap();
-  return { clock, store, registry, host, calls };
+  return { clock, store, host, calls };
 }
+
+/** Lets effects run and their backoff timers fire, a second of manual time per turn, then settles. */
+async function runRetries(host: ActorHost, clock: ManualClock, turns = 20): Promise<void> {
+  for (let i = 0; i < turns; i++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    clock.advance(1_000);
+  }
+  await host.settle();
+}
+
+const enqueued = (jobId: string) =>
+  `enqueueJob:${JSON.stringify({ jobId, fileName: `${jobId}.jpg`, contentType: 'image/jpeg' })}`;
 
 describe('ActorHost', () => {
   it('creates an actor from its creation event, appends it and runs the entry effect after the append', async () => {
@@ -54,7 +75,7 @@ describe('ActorHost', () => {
 
     expect(result.accepted).toBe(true);
     expect((await store.readStream('job-a')).map((e) => e.type)).toEqual(['JobUploaded']);
-    expect(calls).toEqual(['enqueueJob:{"jobId":"a"}']);
+    expect(calls).toEqual([enqueued('a')]);
     expect(host.get('job-a')?.snapshot.value).toBe('uploaded');
   });
 
@@ -110,35 +131,15 @@ describe('ActorHost', () => {
   });
 
   it('lets effects dispatch follow-up events, which settle() waits for', async () => {
-    const { host } = await setUp((registry, h) =>
-      registry.register('reportResult', ({ jobId }) =>
-        h.dispatch(JOB.streamId(jobId as string), { type: 'JobReported' }),
-      ),
-    );
+    const { host } = await setUp({
+      job: {
+        reportResult: ({ jobId }, { host: h }) => h.dispatch(JOB.streamId(jobId), { type: 'JobReported' }),
+      },
+    });
     await host.dispatch(JOB.streamId('a'), upload('a'));
     await host.dispatch(JOB.streamId('a'), classified);
     await host.settle();
     expect(host.get('job-a')?.snapshot.value).toBe('reported');
-  });
-
-  it('keeps going when an effect fails: the event stays recorded and later dispatches work', async () => {
-    const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
-    const { host } = await setUp((registry) =>
-      registry.register('reportResult', () => {
-        throw new Error('subscriber gone');
-      }),
-    );
-    await host.dispatch(JOB.streamId('a'), upload('a'));
-    await host.dispatch(JOB.streamId('a'), classified);
-    await host.settle();
-
-    expect(errors).toHaveBeenCalledWith(
-      expect.stringContaining('reportResult of job-a failed: subscriber gone'),
-      expect.any(String),
-    );
-    expect(host.get('job-a')?.snapshot.value).toBe('classified');
-    expect((await host.dispatch(JOB.streamId('a'), { type: 'JobReported' })).accepted).toBe(true);
-    errors.mockRestore();
   });
 
   it('fires a machine timer on the clock and records the firing as an event', async () => {
@@ -179,29 +180,200 @@ describe('ActorHost', () => {
     );
   });
 
-  it('refuses to go live with a handler for an effect no machine emits', async () => {
+  it('refuses to go live while a kind with effects has no handlers', async () => {
     const clock = new ManualClock();
-    const registry = new EffectRegistry();
-    registry.register('enqueueJbo', () => undefined);
-    const host = new ActorHost(new InMemoryEventStore(clock), clock, registry, new Upcaster());
+    const host = new ActorHost(new InMemoryEventStore(clock), clock, new Upcaster());
+    host.handle(JOB, {
+      enqueueJob: () => undefined,
+      reportResult: () => undefined,
+      reportFailure: () => undefined,
+    });
     await host.onModuleInit();
-    expect(() => host.onApplicationBootstrap()).toThrow(/enqueueJbo/);
+    expect(() => host.onApplicationBootstrap()).toThrow(/No handlers for the effects of: worker, controller/);
   });
 
-  it('refuses to go live while an effect the machines emit has no handler', async () => {
-    const clock = new ManualClock();
-    const registry = new EffectRegistry();
-    registry.register('enqueueJob', () => undefined);
-    const host = new ActorHost(new InMemoryEventStore(clock), clock, registry, new Upcaster());
-    await host.onModuleInit();
-    expect(() => host.onApplicationBootstrap()).toThrow(
-      /No handler for effects: reportResult, reportFailure/,
+  it('refuses two sets of handlers for one kind', async () => {
+    const { host } = await setUp();
+    expect(() =>
+      host.handle(JOB, {
+        enqueueJob: () => undefined,
+        reportResult: () => undefined,
+        reportFailure: () => undefined,
+      }),
+    ).toThrow(/two sets of handlers/);
+  });
+});
+
+describe('ActorHost: effects resume after a crash', () => {
+  /** A log as a crash left it: each event committed, none of its effects run. */
+  async function crashedLog(streams: Record<string, Array<{ type: string; data: Record<string, unknown> }>>) {
+    const store = new InMemoryEventStore(new ManualClock());
+    for (const [streamId, events] of Object.entries(streams))
+      await store.append(streamId, events, 'no_stream');
+    return store;
+  }
+  const uploadedEvent = (jobId: string) => {
+    const { type, ...data } = upload(jobId);
+    return { type, data: { ...data, at: 1 } };
+  };
+
+  it('runs again, once, the effects each actor’s state still owes', async () => {
+    const store = await crashedLog({
+      'job-a': [uploadedEvent('a')],
+      'job-b': [uploadedEvent('b'), { type: 'JobQueued', data: { messageId: 'm', at: 2 } }],
+      'job-c': [uploadedEvent('c'), { type: 'JobClassified', data: { ...classified, at: 3 } }],
+    });
+    const { host, calls } = await setUp({}, store);
+    await host.settle();
+    expect(calls.sort()).toEqual(
+      [
+        enqueued('a'),
+        `reportResult:${JSON.stringify({ jobId: 'c', label: 'tabby', top5: classified.top5 })}`,
+      ].sort(),
+    );
+    expect([...host.owedEffects().keys()].sort()).toEqual(['job-a', 'job-c']);
+  });
+
+  it('owes nothing for a final state: its effects told clients who are gone after a restart', async () => {
+    const store = await crashedLog({
+      'job-a': [uploadedEvent('a'), { type: 'JobRejected', data: { reason: 'not an image', at: 2 } }],
+    });
+    const { host, calls } = await setUp({}, store);
+    await host.settle();
+    expect(calls).toEqual([]);
+    expect(host.owedEffects().size).toBe(0);
+  });
+
+  it('resumes a scale-out cut short after its decision, so the controller does not stay in scalingOut', async () => {
+    const decision = {
+      action: 'scaleOut',
+      desired: 1,
+      capacity: 0,
+      launch: 1,
+      terminate: [],
+      reason: 'below the minimum of 1',
+    };
+    const store = await crashedLog({
+      controller: [
+        { type: 'ControllerStarted', data: { settings: {}, cooldownMs: 1000, at: 0 } },
+        { type: 'ScalingDecided', data: { decision, at: 1 } },
+      ],
+    });
+    const { host } = await setUp(
+      {
+        controller: {
+          launchWorkers: (_, { host: h }) =>
+            h.dispatch(CONTROLLER_STREAM, {
+              type: 'ScalingActionCompleted',
+              launched: ['w1'],
+              terminated: [],
+            }),
+        },
+      },
+      store,
+    );
+    await host.settle();
+    expect(host.get(CONTROLLER_STREAM)?.snapshot.value).toBe('cooldown');
+  });
+});
+
+describe('ActorHost: boot never fails on data', () => {
+  it('sets aside a stored event the machines cannot take, records it once, and boots on', async () => {
+    const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const store = new InMemoryEventStore(new ManualClock());
+    await store.append(
+      CONTROLLER_STREAM,
+      [
+        { type: 'ControllerStarted', data: { settings: {}, cooldownMs: 1000, at: 0 } },
+        // Written by some other version: no decision in it, which the machine's guards need.
+        { type: 'ScalingDecided', data: { at: 1 } },
+      ],
+      'no_stream',
+    );
+    const { type, ...data } = upload('a');
+    await store.append('job-a', [{ type, data: { ...data, at: 2 } }], 'no_stream');
+
+    const { host } = await setUp({}, store);
+    await host.settle();
+    expect(host.get(CONTROLLER_STREAM)?.snapshot.value).toBe('steady');
+    expect(host.get('job-a')?.snapshot.value).toBe('uploaded');
+    expect(host.replayStats.setAside).toBe(1);
+    expect(errors).toHaveBeenCalledWith(
+      expect.objectContaining({ streamId: CONTROLLER_STREAM, type: 'ScalingDecided', position: 2 }),
+    );
+    const recorded = await store.readStream(SET_ASIDE_STREAM);
+    expect(recorded).toEqual([
+      expect.objectContaining({
+        type: 'RecordSetAside',
+        data: expect.objectContaining({ position: 2, streamId: CONTROLLER_STREAM, type: 'ScalingDecided' }),
+      }),
+    ]);
+
+    const again = await setUp({}, store);
+    expect(again.host.replayStats.setAside).toBe(1);
+    expect(await store.readStream(SET_ASIDE_STREAM)).toHaveLength(1);
+    errors.mockRestore();
+  });
+});
+
+describe('ActorHost: effects that throw', () => {
+  const failing = (times: number, error = new Error('queue unreachable')) => {
+    let calls = 0;
+    const handler = jest.fn(async () => {
+      if (++calls <= times) throw error;
+    });
+    return handler;
+  };
+  beforeEach(() => jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined));
+  afterEach(() => jest.restoreAllMocks());
+
+  it('are retried with backoff until they succeed, each failed attempt logged with the actor', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const enqueueJob = failing(2);
+    const { host, clock } = await setUp({ job: { enqueueJob } });
+    await host.dispatch(JOB.streamId('a'), upload('a'));
+    await runRetries(host, clock);
+    expect(enqueueJob).toHaveBeenCalledTimes(3);
+    expect(warn.mock.calls.map(([entry]) => entry)).toEqual([
+      expect.objectContaining({ effect: 'enqueueJob', streamId: 'job-a', attempt: 1, retryInMs: 100 }),
+      expect.objectContaining({ effect: 'enqueueJob', streamId: 'job-a', attempt: 2, retryInMs: 200 }),
+    ]);
+    expect(host.get('job-a')?.snapshot.value).toBe('uploaded');
+  });
+
+  it('give up after the last attempt and tell the actor why: the job fails with the reason', async () => {
+    const enqueueJob = failing(Infinity);
+    const { host, clock, store } = await setUp({ job: { enqueueJob } });
+    await host.dispatch(JOB.streamId('a'), upload('a'));
+    await runRetries(host, clock);
+    expect(enqueueJob).toHaveBeenCalledTimes(5);
+    expect((await store.readStream('job-a')).at(-1)).toMatchObject({
+      type: 'EffectFailed',
+      data: { effect: 'enqueueJob', reason: 'queue unreachable', attempts: 5 },
+    });
+    expect(host.get('job-a')?.snapshot.value).toBe('failed');
+    expect(host.get('job-a')?.snapshot.context.error).toBe(
+      'enqueueJob failed after 5 attempts: queue unreachable',
     );
   });
 
-  it('refuses two handlers for one effect', () => {
-    const registry = new EffectRegistry();
-    registry.register('enqueueJob', () => undefined);
-    expect(() => registry.register('enqueueJob', () => undefined)).toThrow(/two handlers/);
+  it('give up at once on an error that says retrying cannot help', async () => {
+    const enqueueJob = failing(Infinity, Object.assign(new Error('refused'), { retryable: false }));
+    const { host, clock } = await setUp({ job: { enqueueJob } });
+    await host.dispatch(JOB.streamId('a'), upload('a'));
+    await runRetries(host, clock);
+    expect(enqueueJob).toHaveBeenCalledTimes(1);
+    expect(host.get('job-a')?.snapshot.value).toBe('failed');
+  });
+
+  it('stop retrying once the actor has moved on without them', async () => {
+    const enqueueJob = failing(Infinity);
+    const { host, clock } = await setUp({ job: { enqueueJob } });
+    await host.dispatch(JOB.streamId('a'), upload('a'));
+    await new Promise((resolve) => setImmediate(resolve));
+    await host.dispatch(JOB.streamId('a'), { type: 'JobQueued', messageId: 'm' });
+    await runRetries(host, clock);
+    expect(enqueueJob).toHaveBeenCalledTimes(1);
+    expect(host.get('job-a')?.snapshot.value).toBe('queued');
   });
 });

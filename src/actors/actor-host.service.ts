@@ -1,15 +1,32 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+  OnModuleInit,
+  Optional,
+} from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
-import { AnyMachineSnapshot } from 'xstate';
-import { Effect, effectNames, start, step, Step } from '../../state-machines/fold';
-import { TIMER_ACTIONS } from '../../state-machines/timers';
+import { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
+import type { EffectDeclarations } from '../../state-machines/effects';
+import { Effect, foldEvent, Step } from '../../state-machines/fold';
+import { withoutTimers } from '../../state-machines/timers';
+import { errorMessage } from '../common/errors';
 import { KeyedQueue } from '../common/keyed-queue';
 import { Upcaster } from '../events/upcaster';
 import { Clock, TimerHandle } from '../ports/clock.port';
 import { EventStore, StoredEvent } from '../ports/event-store.port';
 import { ActorExistsError, UnknownActorError, UnknownStreamKindError } from './actor-host.errors';
-import { ACTOR_KINDS, ActorKind, kindOfStream, MachineEvent } from './actor-kinds';
-import { EffectRegistry } from './effect-registry';
+import { ACTOR_KINDS, ActorKind, kindOfStream } from './actor-kinds';
+import {
+  DEFAULT_EFFECT_RETRY,
+  EffectContext,
+  EffectHandlers,
+  EffectRetryPolicy,
+  isPermanent,
+  retryDelayMs,
+} from './effect-handlers';
 import { PendingTimer, TimerBook } from './timer-book';
 
 /** One actor as the host holds it. */
@@ -35,24 +52,70 @@ export type DispatchResult =
 /** What a caller dispatches: an event type and its payload; `at` defaults to the clock's now. */
 export type Command = { type: string; at?: number } & Record<string, unknown>;
 
+/** What the last replay did. */
+export interface ReplayStats {
+  events: number;
+  ms: number;
+  /** Stored events the machines could not take, passed over. */
+  setAside: number;
+}
+
+/** A stored event passed over on replay, as its `RecordSetAside` event names it. */
+export interface SetAsideRecord {
+  position: number;
+  streamId: string;
+  type: string;
+  reason: string;
+}
+
+/** The stream of `RecordSetAside` events; no machine owns it. */
+export const SET_ASIDE_STREAM = 'set-aside';
+
+/** Effects an actor's current state still owes: those its entry asked for, at `event`. */
+interface OwedEffects {
+  kind: ActorKind;
+  event: StoredEvent;
+  effects: Effect[];
+}
+
+type AnyEffectHandler = (params: Effect['params'], context: EffectContext) => unknown;
+
+/** Options of {@link ActorHost}. */
+export interface ActorHostOptions {
+  /** How an effect that throws is retried. Default: {@link DEFAULT_EFFECT_RETRY}. */
+  retry?: EffectRetryPolicy;
+}
+
+/** The Nest token of {@link ActorHostOptions}; optional. */
+export const ACTOR_HOST_OPTIONS = Symbol('ActorHostOptions');
+
 /**
  * Hosts every job, worker and controller machine on top of the event log, which stays the
  * source of truth. On boot it folds the whole log through the machines' pure transitions
- * (executing no effect), then re-arms the timers that were pending. Live, `dispatch` asks the
- * machine first, appends only events the machine accepts, and only then runs their effects.
+ * (executing no effect). Live, `dispatch` asks the machine first, appends only events the
+ * machine accepts, and only then runs their effects.
+ *
+ * Recovery is the host's, not each feature's: it knows, for every actor, the effects its current
+ * state still owes (those the state's entry asked for, until an event moves the actor on). Going
+ * live it runs them again, and re-arms the pending timers; an effect that throws is retried with
+ * backoff, and when it keeps failing the actor gets an `EffectFailed` event saying why.
  */
 @Injectable()
 export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(ActorHost.name);
   private readonly actors = new Map<string, Actor>();
+  private readonly owed = new Map<string, OwedEffects>();
+  private readonly handlers = new Map<ActorKind['name'], Record<string, AnyEffectHandler>>();
   private readonly timers = new TimerBook();
   private readonly armed = new Map<string, TimerHandle>();
+  private readonly backoffs = new Map<TimerHandle, () => void>();
   private readonly streams = new KeyedQueue();
   private readonly inFlightEffects = new Set<Promise<void>>();
   private readonly changes = new Subject<ActorChange>();
+  private readonly retry: EffectRetryPolicy;
   private live = false;
   private stopped = false;
-  private replayed: { events: number; ms: number } = { events: 0, ms: 0 };
+  private replayed: ReplayStats = { events: 0, ms: 0, setAside: 0 };
 
   /** Every folded event with the actor's new state: replayed ones first, then live ones. */
   readonly changes$: Observable<ActorChange> = this.changes.asObservable();
@@ -60,9 +123,11 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
   constructor(
     private readonly store: EventStore,
     private readonly clock: Clock,
-    private readonly effects: EffectRegistry,
     private readonly upcaster: Upcaster,
-  ) {}
+    @Optional() @Inject(ACTOR_HOST_OPTIONS) options: ActorHostOptions | null = null,
+  ) {
+    this.retry = options?.retry ?? DEFAULT_EFFECT_RETRY;
+  }
 
   async onModuleInit(): Promise<void> {
     await this.replay();
@@ -76,17 +141,46 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     this.stopped = true;
     this.armed.forEach((handle) => handle.cancel());
     this.armed.clear();
+    this.backoffs.forEach((wake, handle) => {
+      handle.cancel();
+      wake();
+    });
     await this.settle();
   }
 
-  /** How many events the last replay folded, and how long it took. */
-  get replayStats(): { events: number; ms: number } {
+  /**
+   * Hands the host the handlers of one kind's effects. Every kind whose machine declares effects
+   * needs its handlers before the host goes live.
+   * @throws Error if the kind has handlers already: two features must never both perform them.
+   */
+  handle<TEffects extends EffectDeclarations>(
+    kind: ActorKind<AnyStateMachine, TEffects>,
+    handlers: EffectHandlers<TEffects>,
+  ): void {
+    if (this.handlers.has(kind.name)) throw new Error(`The ${kind.name} effects have two sets of handlers`);
+    this.handlers.set(kind.name, handlers as Record<string, AnyEffectHandler>);
+  }
+
+  /** Whether the kind's effects have their handlers. */
+  handles(kind: ActorKind): boolean {
+    return this.handlers.has(kind.name);
+  }
+
+  /** How many events the last replay folded, how long it took, and how many it set aside. */
+  get replayStats(): ReplayStats {
     return { ...this.replayed };
   }
 
-  /** Rebuilds every actor from the log. Pure folding: no effect runs, no timer is armed. */
+  /**
+   * Rebuilds every actor from the log. Pure folding: no effect runs, no timer is armed. A stored
+   * event the machines cannot take (its payload breaks the fold or its upcast) is set aside: passed
+   * over, logged, and recorded once as a `RecordSetAside` event, so that one bad record never
+   * stops a boot.
+   */
   async replay(): Promise<void> {
     const began = performance.now();
+    const setAside: SetAsideRecord[] = [];
+    const recorded = new Set<number>();
     let after = 0;
     let events = 0;
     for (;;) {
@@ -94,37 +188,61 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
       if (page.length === 0) break;
       for (const stored of page) {
         after = stored.position;
-        const event = this.upcaster.upcast(stored);
-        const owner = kindOfStream(event.streamId);
-        if (!owner) continue;
-        const actor = this.actors.get(event.streamId);
-        const next = actor
-          ? step(actor.kind.machine, actor.snapshot, toMachineEvent(event))
-          : start(owner.kind.machine, event.data);
-        this.timers.apply(event.streamId, event.type, next.effects, event.data.at as number);
-        this.commit(owner.kind, owner.id, event, next, true);
-        events++;
+        if (stored.streamId === SET_ASIDE_STREAM) recorded.add(stored.data.position as number);
+        try {
+          if (this.fold(stored)) events++;
+        } catch (error) {
+          setAside.push({
+            position: stored.position,
+            streamId: stored.streamId,
+            type: stored.type,
+            reason: errorMessage(error),
+          });
+        }
       }
     }
-    this.replayed = { events, ms: performance.now() - began };
+    for (const record of setAside) {
+      this.logger.error({ msg: 'a stored event the machines cannot take was set aside', ...record });
+      if (!recorded.has(record.position)) {
+        await this.store.append(
+          SET_ASIDE_STREAM,
+          [{ type: 'RecordSetAside', data: { ...record, at: this.clock.now() } }],
+          'any',
+        );
+      }
+    }
+    this.replayed = { events, ms: performance.now() - began, setAside: setAside.length };
+  }
+
+  /** Folds one stored event into its actor; false for a stream no machine owns. */
+  private fold(stored: StoredEvent): boolean {
+    const event = this.upcaster.upcast(stored);
+    const owner = kindOfStream(event.streamId);
+    if (!owner) return false;
+    const actor = this.actors.get(event.streamId);
+    const next = foldEvent(owner.kind.machine, actor?.snapshot, event);
+    this.timers.apply(event.streamId, event.type, next.effects, event.data.at as number);
+    this.commit(owner.kind, owner.id, event, next, actor, true);
+    return true;
   }
 
   /**
-   * Checks that every effect the machines emit has exactly one handler and every handler an
-   * effect (refusing to start otherwise, so that no accepted event waits forever for an effect
-   * nobody performs), re-arms pending timers, and starts executing effects.
+   * Checks that every kind's effects have handlers (refusing to start otherwise, so that no
+   * accepted event waits forever for an effect nobody performs), re-arms pending timers, and runs
+   * again the effects that actors still owe — those a crash may have cut short.
    */
   goLive(): void {
     if (this.live) return;
-    const expected = hostedEffects();
-    const unknown = this.effects.unknown(expected);
-    if (unknown.length) {
-      throw new Error(`Effect handlers registered for effects no machine emits: ${unknown.join(', ')}`);
+    const unhandled = ACTOR_KINDS.filter(
+      (kind) => Object.keys(kind.effects).length > 0 && !this.handlers.has(kind.name),
+    );
+    if (unhandled.length) {
+      throw new Error(`No handlers for the effects of: ${unhandled.map((kind) => kind.name).join(', ')}`);
     }
-    const missing = this.effects.missing(expected);
-    if (missing.length) throw new Error(`No handler for effects: ${missing.join(', ')}`);
     this.live = true;
     this.timers.pending().forEach((timer) => this.arm(timer));
+    if (this.owed.size > 0) this.logger.log({ msg: 'resuming owed effects', actors: this.owed.size });
+    for (const [streamId, owed] of this.owed) this.execute(streamId, owed.kind, owed.event, owed.effects);
   }
 
   /**
@@ -153,7 +271,12 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     return this.timers.pending();
   }
 
-  /** Resolves once no effect is running (including effects started by effects). */
+  /** The effects each actor's current state still owes, by stream. */
+  owedEffects(): Map<string, Effect[]> {
+    return new Map([...this.owed].map(([streamId, owed]) => [streamId, owed.effects]));
+  }
+
+  /** Resolves once no effect is running (including effects started by effects, and retries waiting). */
   async settle(): Promise<void> {
     while (this.inFlightEffects.size > 0 || this.streams.busy) {
       await Promise.all([...this.inFlightEffects, this.streams.idle()]);
@@ -170,15 +293,16 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     if (isCreation && actor) throw new ActorExistsError(streamId);
     if (!isCreation && !actor) throw new UnknownActorError(streamId, type);
 
-    const next = actor
-      ? step(actor.kind.machine, actor.snapshot, { type, ...data })
-      : start(owner.kind.machine, data);
+    const next = foldEvent(owner.kind.machine, actor?.snapshot, { type, data });
     if (actor && !next.changed) return { accepted: false, actor, reason: 'ignored' };
 
     const appended = await this.store.append(streamId, [{ type, data }], actor?.version ?? 'no_stream');
     const [stored] = appended.events;
-    const committed = this.commit(owner.kind, owner.id, stored, next, false);
-    this.execute(streamId, stored, next.effects);
+    const committed = this.commit(owner.kind, owner.id, stored, next, actor, false);
+    const { started, cancelled } = this.timers.apply(streamId, type, next.effects, data.at);
+    cancelled.forEach((timerId) => this.disarm(streamId, timerId));
+    started.forEach((timer) => this.arm(timer));
+    this.execute(streamId, owner.kind, stored, withoutTimers(next.effects));
     return { accepted: true, actor: committed, event: stored };
   }
 
@@ -187,6 +311,7 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     id: string,
     event: StoredEvent,
     next: Step<never>,
+    previous: Actor | undefined,
     replayed: boolean,
   ): Actor {
     const actor: Actor = {
@@ -197,36 +322,114 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
       version: event.version,
     };
     this.actors.set(event.streamId, actor);
+    if (!previous || stateOf(previous.snapshot) !== stateOf(next.snapshot))
+      this.oweEntryEffects(actor, event, next);
     this.changes.next({ actor, event, replayed });
     return actor;
   }
 
-  private execute(streamId: string, event: StoredEvent, effects: Effect[]): void {
-    const { started, cancelled } = this.timers.apply(streamId, event.type, effects, event.data.at as number);
-    cancelled.forEach((timerId) => this.disarm(streamId, timerId));
-    started.forEach((timer) => this.arm(timer));
-    const work = effects.filter((effect) => !(TIMER_ACTIONS as readonly string[]).includes(effect.type));
-    if (work.length === 0 || !this.live) return;
+  /**
+   * An actor that entered a state owes that state's effects until an event moves it on. A final
+   * state owes nothing: its effects tell waiting clients, and after a restart none are waiting.
+   */
+  private oweEntryEffects(actor: Actor, event: StoredEvent, next: Step<never>): void {
+    const effects = withoutTimers(next.effects);
+    if (effects.length > 0 && actor.snapshot.status === 'active') {
+      this.owed.set(actor.streamId, { kind: actor.kind, event, effects });
+    } else {
+      this.owed.delete(actor.streamId);
+    }
+  }
+
+  /** Whether the effects asked for at `event` are still wanted: the actor has not moved on. */
+  private stillWanted(streamId: string, event: StoredEvent): boolean {
+    return this.owed.get(streamId)?.event === event || this.actors.get(streamId)?.version === event.version;
+  }
+
+  private execute(streamId: string, kind: ActorKind, event: StoredEvent, effects: Effect[]): void {
+    if (effects.length === 0 || !this.live) return;
     const running: Promise<void> = (async () => {
-      for (const effect of work) await this.perform(effect, streamId, event);
+      // All the effects one step asked for run, in order, even once an earlier one has moved the
+      // actor on (a lost worker's forced stop, then the release of its jobs); only retries stop.
+      for (const effect of effects) {
+        if (this.stopped) return;
+        await this.perform(kind, effect, streamId, event);
+      }
     })().finally(() => this.inFlightEffects.delete(running));
     this.inFlightEffects.add(running);
   }
 
-  private async perform(effect: Effect, streamId: string, event: StoredEvent): Promise<void> {
-    const handler = this.effects.handlerFor(effect.type);
-    if (!handler) {
-      this.logger.error(`No handler for effect ${effect.type} of ${streamId}; it did not run`);
-      return;
+  /** Runs one effect, retrying it with backoff; when it keeps failing, tells its actor. */
+  private async perform(
+    kind: ActorKind,
+    effect: Effect,
+    streamId: string,
+    event: StoredEvent,
+  ): Promise<void> {
+    const handler = this.handlers.get(kind.name)?.[effect.type];
+    const context: EffectContext = { streamId, event, host: this };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (!handler) throw new Error(`no handler for effect ${effect.type}`);
+        await handler(effect.params, context);
+        return;
+      } catch (error) {
+        const giveUp = attempt >= this.retry.attempts || isPermanent(error) || !handler;
+        const retryInMs = giveUp ? undefined : retryDelayMs(this.retry, attempt);
+        this.logger.warn({
+          msg: giveUp ? 'effect failed; given up' : 'effect failed; will retry',
+          effect: effect.type,
+          streamId,
+          attempt,
+          retryInMs,
+          error: errorMessage(error),
+        });
+        if (giveUp) return this.reportFailure(streamId, effect, error, attempt);
+        await this.backOff(retryInMs!);
+        if (this.stopped || !this.stillWanted(streamId, event)) return;
+      }
     }
+  }
+
+  private async reportFailure(
+    streamId: string,
+    effect: Effect,
+    error: unknown,
+    attempts: number,
+  ): Promise<void> {
+    if (this.stopped) return;
     try {
-      await handler(effect.params, { streamId, event });
-    } catch (error) {
-      this.logger.error(
-        `Effect ${effect.type} of ${streamId} failed: ${(error as Error).message}`,
-        (error as Error).stack,
-      );
+      const result = await this.dispatch(streamId, {
+        type: 'EffectFailed',
+        effect: effect.type,
+        reason: errorMessage(error),
+        attempts,
+      });
+      if (!result.accepted) {
+        this.logger.error({
+          msg: 'a failed effect changes nothing in its actor',
+          effect: effect.type,
+          streamId,
+        });
+      }
+    } catch (failure) {
+      this.logger.error({
+        msg: 'effect failure not recorded',
+        effect: effect.type,
+        streamId,
+        error: errorMessage(failure),
+      });
     }
+  }
+
+  private backOff(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const handle: TimerHandle = this.clock.setTimer(ms, () => {
+        this.backoffs.delete(handle);
+        resolve();
+      });
+      this.backoffs.set(handle, resolve);
+    });
   }
 
   private arm(timer: PendingTimer): void {
@@ -239,9 +442,7 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
         if (!this.timers.isCurrent(timer)) return;
         this.armed.delete(key);
         this.dispatch(timer.streamId, { type: timer.eventType }).catch((error) =>
-          this.logger.error(
-            `Timer ${timer.timerId} of ${timer.streamId} failed: ${(error as Error).message}`,
-          ),
+          this.logger.error(`Timer ${timer.timerId} of ${timer.streamId} failed: ${errorMessage(error)}`),
         );
       }),
     );
@@ -254,13 +455,5 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
   }
 }
 
-function toMachineEvent(event: StoredEvent): MachineEvent {
-  return { ...event.data, type: event.type } as MachineEvent;
-}
-
-/** The effects of every hosted machine that features perform (timers are the host's own). */
-export function hostedEffects(): Set<string> {
-  const effects = new Set(ACTOR_KINDS.flatMap((kind) => effectNames(kind.machine)));
-  TIMER_ACTIONS.forEach((action) => effects.delete(action));
-  return effects;
-}
+const stateOf = (snapshot: AnyMachineSnapshot): string =>
+  typeof snapshot.value === 'string' ? snapshot.value : JSON.stringify(snapshot.value);

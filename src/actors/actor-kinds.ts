@@ -1,13 +1,21 @@
 import { AnyStateMachine } from 'xstate';
-import { controllerMachine } from '../../state-machines/controller.machine';
-import { jobMachine } from '../../state-machines/job.machine';
-import { workerMachine } from '../../state-machines/worker.machine';
-import { EventData } from '../ports/event-store.port';
+import { CONTROLLER_EFFECTS, controllerMachine } from '../../state-machines/controller.machine';
+import { EffectDeclarations } from '../../state-machines/effects';
+import { JOB_EFFECTS, jobMachine } from '../../state-machines/job.machine';
+import { WORKER_EFFECTS, workerMachine } from '../../state-machines/worker.machine';
 
-/** How one kind of actor maps onto the log: its machine, its streams and the event that creates it. */
-export interface ActorKind<TMachine extends AnyStateMachine = AnyStateMachine> {
+/**
+ * How one kind of actor maps onto the log: its machine, the effects it declares, its streams and
+ * the event that creates it.
+ */
+export interface ActorKind<
+  TMachine extends AnyStateMachine = AnyStateMachine,
+  TEffects extends EffectDeclarations = EffectDeclarations,
+> {
   name: 'job' | 'worker' | 'controller';
   machine: TMachine;
+  /** The effects its machine declares in `setup()` (timers aside: the host keeps those itself). */
+  effects: TEffects;
   /** The event type that creates an actor of this kind; its payload is the machine's input. */
   creationEvent: string;
   streamId(id: string): string;
@@ -15,33 +23,36 @@ export interface ActorKind<TMachine extends AnyStateMachine = AnyStateMachine> {
   idOf(streamId: string): string | undefined;
 }
 
-const prefixed = <TMachine extends AnyStateMachine>(
+const prefixed = <TMachine extends AnyStateMachine, TEffects extends EffectDeclarations>(
   name: ActorKind['name'],
   machine: TMachine,
+  effects: TEffects,
   creationEvent: string,
-): ActorKind<TMachine> => ({
+): ActorKind<TMachine, TEffects> => ({
   name,
   machine,
+  effects,
   creationEvent,
   streamId: (id) => `${name}-${id}`,
   idOf: (streamId) => (streamId.startsWith(`${name}-`) ? streamId.slice(name.length + 1) : undefined),
 });
 
-export const JOB = prefixed('job', jobMachine, 'JobUploaded');
-export const WORKER = prefixed('worker', workerMachine, 'WorkerLaunchRequested');
+export const JOB = prefixed('job', jobMachine, JOB_EFFECTS, 'JobUploaded');
+export const WORKER = prefixed('worker', workerMachine, WORKER_EFFECTS, 'WorkerLaunchRequested');
 /** The stream of the one controller (the autoscaler). */
 export const CONTROLLER_STREAM = 'controller';
 
 /** There is one controller; its stream is {@link CONTROLLER_STREAM}. */
-export const CONTROLLER: ActorKind<typeof controllerMachine> = {
+export const CONTROLLER: ActorKind<typeof controllerMachine, typeof CONTROLLER_EFFECTS> = {
   name: 'controller',
   machine: controllerMachine,
+  effects: CONTROLLER_EFFECTS,
   creationEvent: 'ControllerStarted',
   streamId: () => CONTROLLER_STREAM,
   idOf: (streamId) => (streamId === CONTROLLER_STREAM ? CONTROLLER_STREAM : undefined),
 };
 
-export const ACTOR_KINDS: readonly ActorKind[] = [JOB, WORKER, CONTROLLER];
+export const ACTOR_KINDS: readonly ActorKind[] = [JOB, WORKER, CONTROLLER] as readonly ActorKind[];
 
 /** The kind and actor id a stream belongs to, or undefined for streams no machine owns. */
 export function kindOfStream(streamId: string): { kind: ActorKind; id: string } | undefined {
@@ -51,6 +62,3 @@ export function kindOfStream(streamId: string): { kind: ActorKind; id: string } 
   }
   return undefined;
 }
-
-/** A machine event: the stored event's type with its payload spread beside it. */
-export type MachineEvent = { type: string; at: number } & EventData;

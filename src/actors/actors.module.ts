@@ -1,10 +1,9 @@
 import { Module } from '@nestjs/common';
 import { ActorHost } from './actor-host.service';
-import { EffectRegistry } from './effect-registry';
 
 /** Hosts the job, worker and controller machines on the event log. */
 @Module({
-  providers: [ActorHost, EffectRegistry],
-  exports: [ActorHost, EffectRegistry],
+  providers: [ActorHost],
+  exports: [ActorHost],
 })
 export class ActorsModule {}

@@ -35,13 +35,13 @@ export class TimerBook {
       if (timer.streamId === streamId && timer.eventType === eventType) this.timers.delete(k);
     }
     for (const effect of effects) {
-      if (effect.type === 'startTimer') {
-        const { timerId, delayMs, eventType } = effect.params as unknown as StartTimerParams;
+      if (isStartTimer(effect)) {
+        const { timerId, delayMs, eventType } = effect.params;
         const timer = { streamId, timerId, eventType, dueAt: at + delayMs, generation: ++this.generation };
         this.timers.set(key(streamId, timerId), timer);
         started.push(timer);
-      } else if (effect.type === 'cancelTimer') {
-        const { timerId } = effect.params as unknown as CancelTimerParams;
+      } else if (isCancelTimer(effect)) {
+        const { timerId } = effect.params;
         if (this.timers.delete(key(streamId, timerId))) cancelled.push(timerId);
       }
     }
@@ -58,4 +58,8 @@ export class TimerBook {
   }
 }
 
+const isStartTimer = (effect: Effect): effect is Effect & { params: StartTimerParams } =>
+  effect.type === 'startTimer';
+const isCancelTimer = (effect: Effect): effect is Effect & { params: CancelTimerParams } =>
+  effect.type === 'cancelTimer';
 const key = (streamId: string, timerId: string) => `${streamId}\u0000${timerId}`;

@@ -11,12 +11,15 @@ import { backendSettings, type AppConfig } from '../config/app-config';
 import { DEAD_LETTER_QUEUE, REQUEST_QUEUE, RESPONSE_QUEUE } from '../pipeline/queue-tokens';
 import { Clock } from '../ports/clock.port';
 import { Compute } from '../ports/compute.port';
+import { EventStore } from '../ports/event-store.port';
 import { ObjectStore } from '../ports/object-store.port';
+import { CrashingEventStore, parseCrashPoint } from '../events/crash-point';
 import { createEc2Client } from './aws/aws-clients';
 import { Ec2Compute } from './aws/ec2-compute';
 import { Backend, BACKEND, openBackend } from './backend';
 import { FsObjectStore } from './local/fs-object-store';
-import { createWorkerProcesses } from './local/local-adapters';
+import { createWorkerProcesses, localPaths } from './local/local-adapters';
+import { SqliteEventStore } from './local/sqlite-event-store';
 
 /** A temporary file this old is no put in progress any more but one a killed writer left. */
 const ABANDONED_TEMPORARY_FILE_MS = 60 * 60_000;
@@ -28,7 +31,10 @@ const ABANDONED_TEMPORARY_FILE_MS = 60 * 60_000;
 class BackendLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(AdaptersModule.name);
 
-  constructor(@Inject(BACKEND) private readonly backend: Backend) {}
+  constructor(
+    @Inject(BACKEND) private readonly backend: Backend,
+    private readonly events: EventStore,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     if (!(this.backend.objects instanceof FsObjectStore)) return;
@@ -38,13 +44,14 @@ class BackendLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
 
   async onApplicationShutdown(): Promise<void> {
     await this.backend.close();
+    await this.events.close();
   }
 }
 
 /**
- * The adapters behind the ports, chosen by the configuration: the queues and the object store of
- * its profile (`local`: SQLite and files; `aws`: SQS and S3), and workers as child processes
- * (`COMPUTE=local`) or EC2 instances (`COMPUTE=ec2`).
+ * The adapters behind the ports, chosen by the configuration: the event log (SQLite, in the data
+ * folder), the queues and the object store of its profile (`local`: SQLite and files; `aws`: SQS
+ * and S3), and workers as child processes (`COMPUTE=local`) or EC2 instances (`COMPUTE=ec2`).
  */
 @Global()
 @Module({})
@@ -53,6 +60,7 @@ export class AdaptersModule {
     return {
       module: AdaptersModule,
       providers: [
+        { provide: EventStore, inject: [Clock], useFactory: (clock: Clock) => openEventStore(config, clock) },
         {
           provide: BACKEND,
           inject: [Clock],
@@ -65,9 +73,17 @@ export class AdaptersModule {
         { provide: ObjectStore, inject: [BACKEND], useFactory: (b: Backend) => b.objects },
         { provide: Compute, inject: [Clock], useFactory: (clock: Clock) => createCompute(config, clock) },
       ],
-      exports: [REQUEST_QUEUE, RESPONSE_QUEUE, DEAD_LETTER_QUEUE, ObjectStore, Compute],
+      exports: [EventStore, REQUEST_QUEUE, RESPONSE_QUEUE, DEAD_LETTER_QUEUE, ObjectStore, Compute],
     };
   }
+}
+
+/** The SQLite log; with `CRASH_AFTER_EVENT` set, one that kills the process at that event. */
+function openEventStore(config: AppConfig, clock: Clock): EventStore {
+  const store = new SqliteEventStore(localPaths(config.dataDir).events, clock);
+  return config.crashAfterEvent
+    ? new CrashingEventStore(store, parseCrashPoint(config.crashAfterEvent))
+    : store;
 }
 
 function createCompute(config: AppConfig, clock: Clock): Compute {

@@ -11,3 +11,8 @@ export abstract class ServiceError extends Error {
     this.name = new.target.name;
   }
 }
+
+/** The message of anything thrown: an Error's message, anything else as a string. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

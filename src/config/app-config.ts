@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { AwsConfig, Ec2Config, loadAwsConfig, loadEc2Config } from './aws-config';
 import { InvalidConfigError, parseEnv, positiveInt } from './env';
+import { DEFAULT_JOB_DEADLINE_MS } from '../../state-machines/job.machine';
 import { AWS_COOLDOWN_MS, AWS_SCALING, LOCAL_SCALING } from '../../state-machines/scaling-policy';
 import type { BackendSettings } from './backend-settings';
 
@@ -53,6 +54,8 @@ const schema = z
     MAX_IMAGE_PIXELS: positiveInt().default(50_000_000),
     RESULT_TIMEOUT_MS: positiveInt().default(120_000),
     MAX_ATTEMPTS: positiveInt().max(1000).default(3),
+    JOB_DEADLINE_MS: positiveInt().default(DEFAULT_JOB_DEADLINE_MS),
+    CRASH_AFTER_EVENT: z.string().min(1).optional(),
     WORKER_THREADS: positiveInt().default(1),
     WORKER_BATCH_SIZE: positiveInt().max(10).default(4),
     SCALING_PERIOD_MS: positiveInt().optional(),
@@ -65,6 +68,7 @@ const schema = z
     WORKER_IDLE_TIMEOUT_MS: positiveInt().optional(),
     WORKER_HEARTBEAT_TIMEOUT_MS: positiveInt().optional(),
     VISIBILITY_TIMEOUT_MS: positiveInt().default(30_000),
+    BATCH_DEADLINE_MS: positiveInt().default(120_000),
   })
   .transform((env) => {
     const compute = env.COMPUTE ?? (env.PROFILE === 'aws' ? 'ec2' : 'local');
@@ -116,6 +120,13 @@ export interface AppConfig {
   resultTimeoutMs: number;
   /** Deliveries of a job before it is dead-lettered and fails (env MAX_ATTEMPTS, default 3). */
   maxAttempts: number;
+  /** A job waiting this long with no attempt under way is enqueued again (env JOB_DEADLINE_MS, default 3 600 000). */
+  jobDeadlineMs: number;
+  /**
+   * Fault injection, for tests: the control plane kills itself (SIGKILL) right after appending
+   * the first event that matches (env CRASH_AFTER_EVENT, unset by default); see `parseCrashPoint`.
+   */
+  crashAfterEvent?: string;
   /** ONNX Runtime threads per worker (env WORKER_THREADS, default 1: scale with processes). */
   workerThreads: number;
   /** Jobs a worker takes and classifies together (env WORKER_BATCH_SIZE, 1–10, default 4). */
@@ -137,6 +148,8 @@ export interface AppConfig {
   workerHeartbeatTimeoutMs: number;
   /** How long a job received by a worker stays hidden; workers extend it while they work (env VISIBILITY_TIMEOUT_MS, default 30 000). */
   visibilityTimeoutMs: number;
+  /** A worker gives up a batch that takes longer, and its jobs come back (env BATCH_DEADLINE_MS, default 120 000). */
+  batchDeadlineMs: number;
 }
 
 export { InvalidConfigError } from './env';
@@ -160,6 +173,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxImagePixels: e.MAX_IMAGE_PIXELS,
     resultTimeoutMs: e.RESULT_TIMEOUT_MS,
     maxAttempts: e.MAX_ATTEMPTS,
+    jobDeadlineMs: e.JOB_DEADLINE_MS,
+    crashAfterEvent: e.CRASH_AFTER_EVENT,
     workerThreads: e.WORKER_THREADS,
     workerBatchSize: e.WORKER_BATCH_SIZE,
     scalingPeriodMs: e.SCALING_PERIOD_MS,
@@ -174,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     workerIdleTimeoutMs: e.WORKER_IDLE_TIMEOUT_MS,
     workerHeartbeatTimeoutMs: e.WORKER_HEARTBEAT_TIMEOUT_MS,
     visibilityTimeoutMs: e.VISIBILITY_TIMEOUT_MS,
+    batchDeadlineMs: e.BATCH_DEADLINE_MS,
   };
 }
 

@@ -2,7 +2,6 @@ import { Logger } from '@nestjs/common';
 import { firstValueFrom, skip } from 'rxjs';
 import { InMemoryEventStore } from '../adapters/memory/in-memory-event-store';
 import { ActorHost } from '../actors/actor-host.service';
-import { EffectRegistry } from '../actors/effect-registry';
 import { ManualClock } from '../clock/manual-clock';
 import { Upcaster } from '../events/upcaster';
 import { WorkersProjection } from '../projections/workers.projection';
@@ -39,9 +38,8 @@ async function restartedOn() {
   );
   await store.append('job-b', [uploaded('b', 1400)], 'no_stream');
   const upcaster = new Upcaster();
-  const effects = new EffectRegistry();
-  recordUnhandledEffects(effects, []);
-  const host = new ActorHost(store, clock, effects, upcaster);
+  const host = new ActorHost(store, clock, upcaster);
+  recordUnhandledEffects(host, []);
   const debug = new DebugService(host, store, upcaster, new WorkersProjection(host), clock);
   await host.onModuleInit();
   return { host, debug };
@@ -98,7 +96,8 @@ describe('DebugService', () => {
       k: 2,
       path: ['uploaded', 'queued'],
     });
-    expect(view.state).toMatchObject({ value: 'queued', states: ['queued'], status: 'active', effects: [] });
+    expect(view.state).toMatchObject({ value: 'queued', states: ['queued'], status: 'active' });
+    expect(view.state.effects.map((e) => e.type)).toEqual(['cancelTimer', 'startTimer']);
     expect(view.steps.map((s) => s.states[0])).toEqual(['uploaded', 'queued']);
     expect(view.events.map((e) => e.type)).toEqual([
       'JobUploaded',

@@ -1,5 +1,5 @@
-import type { AnyEventObject, AnyMachineSnapshot, AnyStateMachine } from 'xstate';
-import { Effect, start, step } from '../../state-machines/fold';
+import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
+import { Effect, foldEvent } from '../../state-machines/fold';
 import { EventData } from '../ports/event-store.port';
 import { StepOutOfRangeError } from './debug.errors';
 import { activeStateIds } from './statechart';
@@ -48,9 +48,7 @@ export function replayTo(machine: AnyStateMachine, events: StreamEvent[], k: num
   const steps: ReplayStep[] = [];
   let snapshot: AnyMachineSnapshot | undefined;
   events.slice(0, k).forEach((event, i) => {
-    const next = snapshot
-      ? step(machine, snapshot, { ...event.data, type: event.type } as AnyEventObject)
-      : start(machine, event.data);
+    const next = foldEvent(machine, snapshot, event);
     snapshot = next.snapshot;
     steps.push({
       index: i + 1,

@@ -11,3 +11,10 @@ export async function readWholeLog(store: EventStore): Promise<StoredEvent[]> {
     events.push(...page);
   return events;
 }
+
+/** How many events of `type` each stream holds, for the streams that hold any. */
+export function countPerStream(events: readonly StoredEvent[], type: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const e of events) if (e.type === type) counts.set(e.streamId, (counts.get(e.streamId) ?? 0) + 1);
+  return counts;
+}

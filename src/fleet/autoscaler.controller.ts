@@ -4,7 +4,7 @@ import type { ControllerContext } from '../../state-machines/controller.machine'
 import type { ScalingDecision } from '../../state-machines/scaling-policy';
 import { ActorHost } from '../actors/actor-host.service';
 import { isoTime } from '../common/time';
-import { EventStore } from '../ports/event-store.port';
+import { EventStore, StoredEvent } from '../ports/event-store.port';
 import { parseRequest } from '../common/invalid-request.error';
 import { AutoscalerService } from './autoscaler.service';
 import { CONTROLLER_STREAM } from '../actors/actor-kinds';
@@ -18,6 +18,34 @@ export interface DecisionView extends Pick<
 > {
   at: string;
   position: number;
+  /**
+   * What became of a scale-out or scale-in: `completed`, `failed` (with `failure`, the reason) or
+   * `in progress`; holds have none.
+   */
+  outcome?: 'completed' | 'failed' | 'in progress';
+  failure?: string;
+}
+
+/** The outcome of each scaling action, by the position of its decision. */
+function outcomes(events: StoredEvent[]): Map<number, Pick<DecisionView, 'outcome' | 'failure'>> {
+  const byDecision = new Map<number, Pick<DecisionView, 'outcome' | 'failure'>>();
+  let open: number | undefined;
+  for (const e of events) {
+    if (e.type === 'ScalingDecided' && (e.data.decision as ScalingDecision).action !== 'hold') {
+      open = e.position;
+      byDecision.set(open, { outcome: 'in progress' });
+    } else if (open !== undefined && e.type === 'ScalingActionCompleted') {
+      byDecision.set(open, { outcome: 'completed' });
+      open = undefined;
+    } else if (open !== undefined && e.type === 'EffectFailed') {
+      byDecision.set(open, {
+        outcome: 'failed',
+        failure: `${e.data.effect as string}: ${e.data.reason as string}`,
+      });
+      open = undefined;
+    }
+  }
+  return byDecision;
 }
 
 /** The autoscaler: its state and the decisions it recorded, with their inputs and reasons. */
@@ -39,6 +67,8 @@ export class AutoscalerController {
       cooldownMs: context?.cooldownMs,
       measuredServiceTimeMs: this.autoscaler.loop.measuredServiceTimeMs,
       decisions: context?.decisions,
+      failures: context?.failures ?? 0,
+      lastFailure: context?.lastFailure && { ...context.lastFailure, at: isoTime(context.lastFailure.at) },
     };
   }
 
@@ -47,14 +77,14 @@ export class AutoscalerController {
   async decisions(@Query() query: unknown): Promise<{ decisions: DecisionView[] }> {
     const { limit } = parseRequest(decisionsQuery, query);
     const events = await this.store.readStream(CONTROLLER_STREAM);
+    const outcomeOf = outcomes(events);
     const decisions = events
       .filter((e) => e.type === 'ScalingDecided')
       .slice(-limit)
       .reverse()
       .map((e) => {
-        const { action, desired, capacity, launch, terminate, reason, inputs, derived, policy } = (
-          e.data as unknown as { decision: ScalingDecision }
-        ).decision;
+        const { action, desired, capacity, launch, terminate, reason, inputs, derived, policy } = e.data
+          .decision as ScalingDecision;
         return {
           at: isoTime(e.data.at as number),
           position: e.position,
@@ -67,6 +97,7 @@ export class AutoscalerController {
           inputs,
           derived,
           policy,
+          ...outcomeOf.get(e.position),
         };
       });
     return { decisions };

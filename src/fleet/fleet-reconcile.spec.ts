@@ -5,11 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ec2Simulator } from '../../test/fixtures/aws-ec2-simulator';
+import { eventLogModule } from '../../test/support/event-log-module';
 import { EffectCall, recordUnhandledEffects } from '../../test/support/scripted-effects';
 import { ActorHost } from '../actors/actor-host.service';
 import { WORKER } from '../actors/actor-kinds';
 import { ActorsModule } from '../actors/actors.module';
-import { EffectRegistry } from '../actors/effect-registry';
 import { Ec2Compute } from '../adapters/aws/ec2-compute';
 import { openLocalQueues } from '../adapters/local/local-adapters';
 import { ManualClock } from '../clock/manual-clock';
@@ -28,16 +28,21 @@ const PROJECT = 'elastic-image-recognition';
 @Injectable()
 class OtherEffectsRecorded implements OnModuleInit {
   readonly calls: EffectCall[] = [];
-  constructor(private readonly registry: EffectRegistry) {}
+  constructor(private readonly host: ActorHost) {}
   onModuleInit(): void {
-    recordUnhandledEffects(this.registry, this.calls);
+    recordUnhandledEffects(this.host, this.calls);
   }
 }
 
 /** The log, the host and the fleet service over `compute`, as a control plane boots them. */
 async function boot(dataDir: string, clock: ManualClock, compute?: Compute): Promise<TestingModule> {
   const moduleRef = await Test.createTestingModule({
-    imports: [ConfigModule.forRoot(testConfig({ port: 0, dataDir })), EventsModule, ActorsModule],
+    imports: [
+      ConfigModule.forRoot(testConfig({ port: 0, dataDir })),
+      EventsModule,
+      eventLogModule(dataDir),
+      ActorsModule,
+    ],
     providers: [
       ...(compute
         ? [

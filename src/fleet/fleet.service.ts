@@ -1,21 +1,13 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Subscription } from 'rxjs';
-import type { LaunchWorkersParams, TerminateWorkersParams } from '../../state-machines/controller.machine';
-import type {
-  LaunchWorkerParams,
-  ReleaseJobsParams,
-  StopWorkerParams,
-} from '../../state-machines/worker.machine';
 import { ActorHost } from '../actors/actor-host.service';
-import { CONTROLLER_STREAM, WORKER } from '../actors/actor-kinds';
-import { EffectRegistry } from '../actors/effect-registry';
-import { InstanceNotFoundError } from '../compute/compute.errors';
+import { CONTROLLER, WORKER } from '../actors/actor-kinds';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { awsWorkerEnv } from '../config/aws-config';
 import { REQUEST_QUEUE } from '../pipeline/queue-tokens';
 import { Compute } from '../ports/compute.port';
 import { Queue } from '../ports/queue.port';
+import { controllerEffects, workerEffects } from './fleet-effects';
 
 const ENDED = ['terminated', 'lost'];
 
@@ -23,11 +15,12 @@ const ENDED = ['terminated', 'lost'];
 export const WORKER_STOP_GRACE_MS = 60_000;
 
 /**
- * Performs the fleet's effects on the compute provider — launching and stopping instances as
- * the worker and controller machines ask — and turns instance exits into worker events.
+ * The fleet on the compute provider: hands the host the worker and controller effects
+ * ({@link workerEffects}, {@link controllerEffects}), turns instance exits into worker events, and
+ * reconciles the log with the provider on boot.
  */
 @Injectable()
-export class FleetService implements OnApplicationBootstrap, OnModuleDestroy {
+export class FleetService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(FleetService.name);
   private readonly instances = new Map<string, string>();
   private exits?: Subscription;
@@ -36,25 +29,38 @@ export class FleetService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly host: ActorHost,
     private readonly compute: Compute,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(REQUEST_QUEUE) private readonly requests: Queue,
-    effects: EffectRegistry,
+    @Inject(REQUEST_QUEUE) requests: Queue,
   ) {
-    effects.register('launchWorkers', (p) => this.launchWorkers(p as unknown as LaunchWorkersParams));
-    effects.register('terminateWorkers', (p) =>
-      this.terminateWorkers(p as unknown as TerminateWorkersParams),
+    host.handle(
+      WORKER,
+      workerEffects({
+        compute,
+        requests,
+        instances: this.instances,
+        workerEnv: () => this.workerEnv(),
+        stopGraceMs: WORKER_STOP_GRACE_MS,
+      }),
     );
-    effects.register('launchWorker', (p) => this.launchWorker(p as unknown as LaunchWorkerParams));
-    effects.register('stopWorker', (p) => this.stopWorker(p as unknown as StopWorkerParams));
-    effects.register('releaseJobs', (p) => this.releaseJobs(p as unknown as ReleaseJobsParams));
+    host.handle(
+      CONTROLLER,
+      controllerEffects({
+        workerTimeouts: {
+          idleTimeoutMs: config.workerIdleTimeoutMs,
+          heartbeatTimeoutMs: config.workerHeartbeatTimeoutMs,
+        },
+      }),
+    );
   }
 
   /**
-   * Reconciles the log with the provider after a (re)start: the instances it lists are adopted by
-   * the workers the log knows them as; workers the log believes alive whose instance it does not
-   * list are lost (and replaced by the controller); instances of this fleet that no worker in the
-   * log claims are reported and left alone, since the log records every launch before it happens.
+   * Reconciles the log with the provider after a (re)start, once the log is replayed and before
+   * the host goes live (so that the effects it then resumes see the fleet as it is): the instances
+   * the provider lists are adopted by the workers the log knows them as; workers the log believes
+   * alive whose instance it does not list are lost (and replaced by the controller); instances of
+   * this fleet that no worker in the log claims are reported and left alone, since the log records
+   * every launch before it happens.
    */
-  async onApplicationBootstrap(): Promise<void> {
+  async onModuleInit(): Promise<void> {
     this.exits = this.compute.events$.subscribe((exit) =>
       this.host
         .dispatch(WORKER.streamId(exit.workerId), {
@@ -88,92 +94,6 @@ export class FleetService implements OnApplicationBootstrap, OnModuleDestroy {
     this.exits?.unsubscribe();
   }
 
-  private async launchWorkers({ count, reason }: LaunchWorkersParams): Promise<void> {
-    const launched: string[] = [];
-    for (let i = 0; i < count; i++) {
-      const workerId = `w-${randomUUID().slice(0, 8)}`;
-      await this.host.dispatch(WORKER.streamId(workerId), {
-        type: 'WorkerLaunchRequested',
-        workerId,
-        reason,
-        idleTimeoutMs: this.config.workerIdleTimeoutMs,
-        heartbeatTimeoutMs: this.config.workerHeartbeatTimeoutMs,
-      });
-      launched.push(workerId);
-    }
-    await this.host.dispatch(CONTROLLER_STREAM, {
-      type: 'ScalingActionCompleted',
-      launched,
-      terminated: [],
-    });
-  }
-
-  private async terminateWorkers({ workerIds, reason }: TerminateWorkersParams): Promise<void> {
-    const terminated: string[] = [];
-    for (const workerId of workerIds) {
-      const result = await this.host.dispatch(WORKER.streamId(workerId), {
-        type: 'WorkerTerminationRequested',
-        reason,
-      });
-      if (result.accepted) terminated.push(workerId);
-    }
-    await this.host.dispatch(CONTROLLER_STREAM, {
-      type: 'ScalingActionCompleted',
-      launched: [],
-      terminated,
-    });
-  }
-
-  private async launchWorker({ workerId }: LaunchWorkerParams): Promise<void> {
-    try {
-      const { instanceId } = await this.compute.launch({ workerId, env: this.workerEnv() });
-      this.instances.set(workerId, instanceId);
-      this.logger.log({ msg: 'worker launched', workerId, instanceId });
-    } catch (error) {
-      this.logger.error(`Launch of ${workerId} failed: ${(error as Error).message}`);
-      await this.host.dispatch(WORKER.streamId(workerId), {
-        type: 'WorkerStopped',
-        exitCode: null,
-        signal: null,
-      });
-    }
-  }
-
-  private async stopWorker({ workerId, instanceId, force }: StopWorkerParams): Promise<void> {
-    const instance = instanceId ?? this.instances.get(workerId);
-    try {
-      if (!instance) throw new InstanceNotFoundError(`No instance for ${workerId}`);
-      await this.compute.terminate(instance, { graceMs: force ? 0 : WORKER_STOP_GRACE_MS });
-    } catch (error) {
-      if (!(error instanceof InstanceNotFoundError)) throw error;
-      // Nothing runs: the worker is already gone.
-      await this.host.dispatch(WORKER.streamId(workerId), {
-        type: 'WorkerStopped',
-        exitCode: null,
-        signal: null,
-      });
-    }
-  }
-
-  /**
-   * Makes the request messages a lost worker held visible again now, rather than when their
-   * visibility lapses. A handle that no longer holds its message (the job was finished, or the
-   * message redelivered already) is passed over.
-   */
-  private async releaseJobs({ workerId, receiptHandles }: ReleaseJobsParams): Promise<void> {
-    const outcomes = await Promise.allSettled(
-      receiptHandles.map((handle) => this.requests.changeVisibility(handle, 0)),
-    );
-    const released = outcomes.filter((o) => o.status === 'fulfilled').length;
-    if (receiptHandles.length > 0)
-      this.logger.log({
-        msg: 'released the jobs of a lost worker',
-        workerId,
-        released,
-        held: receiptHandles.length,
-      });
-  }
-
   /** The environment a worker needs to find the queues, the objects and the model (on EC2: all it gets). */
   private workerEnv(): Record<string, string> {
     const { dataDir, model, modelMirror, maxAttempts, workerThreads, workerBatchSize, visibilityTimeoutMs } =
@@ -188,6 +108,7 @@ export class FleetService implements OnApplicationBootstrap, OnModuleDestroy {
       WORKER_THREADS: String(workerThreads),
       WORKER_BATCH_SIZE: String(workerBatchSize),
       VISIBILITY_TIMEOUT_MS: String(visibilityTimeoutMs),
+      BATCH_DEADLINE_MS: String(this.config.batchDeadlineMs),
       ...(this.config.aws ? awsWorkerEnv(this.config.aws) : {}),
     };
   }

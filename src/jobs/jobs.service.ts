@@ -1,22 +1,16 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { TimeoutError } from 'rxjs';
-import type {
-  EnqueueJobParams,
-  JobContext,
-  ReportFailureParams,
-  ReportResultParams,
-} from '../../state-machines/job.machine';
 import { ActorHost } from '../actors/actor-host.service';
 import { JOB } from '../actors/actor-kinds';
-import { EffectRegistry } from '../actors/effect-registry';
 import { ServiceError } from '../common/errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { JobRequest, objectKeys } from '../pipeline/messages';
+import { objectKeys } from '../pipeline/messages';
 import { REQUEST_QUEUE } from '../pipeline/queue-tokens';
 import { ObjectStore } from '../ports/object-store.port';
 import { Queue } from '../ports/queue.port';
 import { cleanFileName } from './file-name';
+import { jobEffects } from './job-effects';
 import { JobOutcome, JobOutcomes } from './job-outcomes';
 import { fingerprintFiles, SubmissionRef, Submissions } from './submissions';
 import { IdempotencyKeyReusedError, JobUnsuccessfulError, ResultTimeoutError } from './upload.errors';
@@ -49,43 +43,21 @@ export interface SubmissionResult {
 }
 
 /**
- * The job pipeline on the control plane: takes uploads (validated, stored, recorded), enqueues
- * them, and reports their outcome. Each step is an effect of the job machine, performed here.
+ * The job pipeline on the control plane: takes uploads (validated, stored, recorded); the job
+ * machine's effects ({@link jobEffects}, handed to the host here) enqueue them and report their
+ * outcome.
  */
 @Injectable()
-export class JobsService implements OnApplicationBootstrap {
-  private readonly logger = new Logger(JobsService.name);
-
+export class JobsService {
   constructor(
     private readonly host: ActorHost,
     private readonly objects: ObjectStore,
-    @Inject(REQUEST_QUEUE) private readonly requests: Queue,
+    @Inject(REQUEST_QUEUE) requests: Queue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly outcomes: JobOutcomes,
     private readonly submissions: Submissions,
-    effects: EffectRegistry,
   ) {
-    effects.register('enqueueJob', (params) => this.enqueue((params as unknown as EnqueueJobParams).jobId));
-    effects.register('reportResult', (params) => this.reportResult(params as unknown as ReportResultParams));
-    effects.register('reportFailure', (params) =>
-      this.reportFailure(params as unknown as ReportFailureParams),
-    );
-  }
-
-  /** Picks up work a crash interrupted: jobs stored but not enqueued, results not yet reported. */
-  async onApplicationBootstrap(): Promise<void> {
-    for (const job of this.host.list(JOB)) {
-      const context = job.snapshot.context as JobContext;
-      try {
-        if (job.snapshot.value === 'uploaded') await this.enqueue(job.id);
-        if (job.snapshot.value === 'classified') {
-          await this.reportResult({ jobId: job.id, label: context.label!, top5: context.top5! });
-        }
-      } catch (error) {
-        // One job that cannot be resumed must not stop the service for every other one.
-        this.logger.error({ msg: 'job not resumed at boot', jobId: job.id, error: (error as Error).message });
-      }
-    }
+    host.handle(JOB, jobEffects({ requests, outcomes }));
   }
 
   /**
@@ -190,33 +162,9 @@ export class JobsService implements OnApplicationBootstrap {
       contentType: image.contentType,
       sizeBytes: file.buffer.length,
       maxAttempts: this.config.maxAttempts,
+      deadlineMs: this.config.jobDeadlineMs,
       ...(submission && { submission }),
     });
-  }
-
-  private async enqueue(jobId: string): Promise<void> {
-    const context = this.host.get(JOB.streamId(jobId))!.snapshot.context as JobContext;
-    const request: JobRequest = {
-      v: 1,
-      jobId,
-      inputKey: objectKeys.input(jobId),
-      // Cleaned again: jobs recorded before names were cleaned at the door may still be waiting.
-      fileName: cleanFileName(context.fileName),
-      contentType: context.contentType,
-    };
-    const messageId = await this.requests.send(JSON.stringify(request));
-    await this.host.dispatch(JOB.streamId(jobId), { type: 'JobQueued', messageId });
-  }
-
-  private async reportResult({ jobId, label, top5 }: ReportResultParams): Promise<void> {
-    this.outcomes.publish({ jobId, status: 'reported', label, top5 });
-    await this.host.dispatch(JOB.streamId(jobId), { type: 'JobReported' });
-    this.logger.log({ msg: 'job reported', jobId, label });
-  }
-
-  private reportFailure({ jobId, status, reason }: ReportFailureParams): void {
-    this.outcomes.publish({ jobId, status, reason });
-    this.logger.warn({ msg: `job ${status}`, jobId, reason });
   }
 }
 

@@ -1,6 +1,8 @@
 import { ActorHost, Command } from '../actors/actor-host.service';
 import { JOB, WORKER } from '../actors/actor-kinds';
+import { InstanceNotFoundError } from '../compute/compute.errors';
 import { Clock, TimerHandle } from '../ports/clock.port';
+import { LaunchedInstance, LaunchRequest, TerminateOptions } from '../ports/compute.port';
 import { SimulatedQueue } from './simulated-queue';
 
 /** What the simulated compute provider needs to know besides the host, the clock and the queue. */
@@ -51,6 +53,7 @@ export class SimulatedCompute {
   private readonly instances: SimulatedInstance[] = [];
   private readonly alive = new Set<SimulatedInstance>();
   private readonly byWorker = new Map<string, SimulatedInstance>();
+  private readonly byInstance = new Map<string, SimulatedInstance>();
   private waiters: SimulatedInstance[] = [];
   private peak = 0;
   /** Kills (from any source) of an instance that held a job. */
@@ -71,8 +74,8 @@ export class SimulatedCompute {
     queue.onVisible = () => this.wake();
   }
 
-  /** Starts an instance for `workerId` (the worker machine's `launchWorker` effect). */
-  launch(workerId: string): SimulatedInstance {
+  /** Starts an instance for the worker, as the compute port's `launch` does. */
+  async launch({ workerId }: LaunchRequest): Promise<LaunchedInstance> {
     const instance: SimulatedInstance = {
       instanceId: `i-${(this.instances.length + 1).toString().padStart(5, '0')}`,
       workerId,
@@ -83,22 +86,24 @@ export class SimulatedCompute {
     };
     this.instances.push(instance);
     this.byWorker.set(workerId, instance);
+    this.byInstance.set(instance.instanceId, instance);
     this.alive.add(instance);
     this.peak = Math.max(this.peak, this.alive.size);
     instance.timer = this.clock.setTimer(this.options.bootMs(), () => this.boot(instance));
-    return instance;
+    return { instanceId: instance.instanceId };
   }
 
-  /** The worker machine's `stopWorker` effect: drain and exit, or (force) kill. */
-  stop(workerId: string, force: boolean): void {
-    const instance = this.byWorker.get(workerId);
-    if (!instance || instance.state === 'exited') {
-      // Nothing runs: the worker is already gone.
-      this.report(workerId, { type: 'WorkerStopped', exitCode: null, signal: null });
-      return;
-    }
-    if (force) {
-      this.kill(workerId);
+  /**
+   * As the compute port's `terminate`: drain and exit, or (grace 0) kill. An instance gone
+   * already is fine.
+   * @throws InstanceNotFoundError for an instance never launched.
+   */
+  async terminate(instanceId: string, { graceMs }: TerminateOptions = {}): Promise<void> {
+    const instance = this.byInstance.get(instanceId);
+    if (!instance) throw new InstanceNotFoundError(instanceId);
+    if (instance.state === 'exited') return;
+    if (graceMs === 0) {
+      this.kill(instance.workerId);
       return;
     }
     instance.stopAsked = true;

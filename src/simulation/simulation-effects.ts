@@ -1,21 +1,11 @@
-import type {
-  ControllerContext,
-  LaunchWorkersParams,
-  TerminateWorkersParams,
-} from '../../state-machines/controller.machine';
-import type {
-  EnqueueJobParams,
-  ReportFailureParams,
-  ReportResultParams,
-} from '../../state-machines/job.machine';
-import type {
-  LaunchWorkerParams,
-  ReleaseJobsParams,
-  StopWorkerParams,
-} from '../../state-machines/worker.machine';
+import type { ControllerContext } from '../../state-machines/controller.machine';
+import type { ReportFailureParams } from '../../state-machines/job.machine';
 import { ActorHost } from '../actors/actor-host.service';
-import { CONTROLLER_STREAM, JOB, WORKER } from '../actors/actor-kinds';
-import { EffectHandler, EffectRegistry } from '../actors/effect-registry';
+import { CONTROLLER, CONTROLLER_STREAM, JOB, WORKER } from '../actors/actor-kinds';
+import { EffectHandlers } from '../actors/effect-handlers';
+import { controllerEffects, WorkerTimeouts, workerEffects } from '../fleet/fleet-effects';
+import { jobEffects } from '../jobs/job-effects';
+import { JobRequest } from '../pipeline/messages';
 import { ScaleIn } from './contenders';
 import { Random } from './random';
 import { SimulatedCompute } from './simulated-compute';
@@ -29,8 +19,7 @@ export interface SimulationEffectsOptions {
   /** Draws for a baseline's victim picker. */
   random: Random;
   /** Timeouts given to each worker machine at launch. */
-  idleTimeoutMs: number;
-  heartbeatTimeoutMs: number;
+  workerTimeouts: WorkerTimeouts;
 }
 
 /** What the effects observed: reports per job and failures. */
@@ -40,90 +29,90 @@ export interface EffectRecord {
   errors: Error[];
 }
 
-/**
- * Performs the machines' effects the way `JobsService` and `FleetService` do, on the simulated
- * queue and compute instead of real ones. A baseline's scale-in bypasses the worker machines and
- * kills instances on the compute directly, as a real HPA or Auto Scaling group would.
- */
-export function registerSimulationEffects(
-  registry: EffectRegistry,
-  host: ActorHost,
-  options: SimulationEffectsOptions,
-): EffectRecord {
-  const { queue, compute, scaleIn } = options;
-  const record: EffectRecord = { reports: new Map(), failures: [], errors: [] };
-  let launchedCount = 0;
-  const on = <P>(effect: string, handler: (params: P) => unknown) => {
-    const guarded: EffectHandler = async (params) => {
+/** Any error an effect throws is a bug of the simulation: it is recorded, and the run fails. */
+function recordingErrors<T extends Record<string, (...args: never[]) => unknown>>(
+  handlers: T,
+  errors: Error[],
+): T {
+  const wrapped: Record<string, (...args: never[]) => unknown> = {};
+  for (const [type, handler] of Object.entries(handlers)) {
+    wrapped[type] = async (...args) => {
       try {
-        await handler(params as unknown as P);
+        return await handler(...args);
       } catch (error) {
-        record.errors.push(error as Error);
+        errors.push(error as Error);
         throw error;
       }
     };
-    registry.register(effect, guarded);
+  }
+  return wrapped as T;
+}
+
+/**
+ * Hands the host the service's own effect factories ({@link jobEffects}, {@link workerEffects},
+ * {@link controllerEffects}) over the simulated queue and compute. A baseline's scale-in bypasses
+ * the worker machines and kills instances on the compute directly, as a real HPA or Auto Scaling
+ * group would.
+ */
+export function handleSimulationEffects(host: ActorHost, options: SimulationEffectsOptions): EffectRecord {
+  const { queue, compute, scaleIn, workerTimeouts } = options;
+  const record: EffectRecord = { reports: new Map(), failures: [], errors: [] };
+  const silent = { log: () => undefined, warn: () => undefined };
+  host.handle(
+    JOB,
+    recordingErrors(
+      jobEffects({
+        requests: { send: async (body) => queue.send((JSON.parse(body) as JobRequest).jobId) },
+        outcomes: {
+          publish: (outcome) => {
+            if (outcome.status === 'reported') {
+              record.reports.set(outcome.jobId, (record.reports.get(outcome.jobId) ?? 0) + 1);
+            } else {
+              record.failures.push(outcome);
+            }
+          },
+        },
+        logger: silent,
+      }),
+      record.errors,
+    ),
+  );
+  host.handle(
+    WORKER,
+    recordingErrors(
+      workerEffects({
+        compute,
+        // The simulated workers report no receipt handles: a killed instance's job comes back
+        // after the visibility timeout, which the simulated queue keeps itself.
+        requests: { changeVisibility: async () => undefined },
+        instances: new Map(),
+        workerEnv: () => ({}),
+        stopGraceMs: 60_000,
+        logger: silent,
+      }),
+      record.errors,
+    ),
+  );
+  const controller = controllerEffects({ workerTimeouts });
+  const killVictims: EffectHandlers<typeof CONTROLLER.effects>['terminateWorkers'] = async (_, { host }) => {
+    if (scaleIn.mode !== 'kill') return;
+    const decision = (host.get(CONTROLLER_STREAM)!.snapshot.context as ControllerContext).lastDecision!;
+    const candidates = compute
+      .live()
+      .map((i) => ({ workerId: i.workerId, launchedAt: i.launchedAt, booting: i.state === 'booting' }));
+    const terminated = scaleIn.victims(candidates, decision.capacity - decision.desired, options.random);
+    terminated.forEach((workerId) => compute.kill(workerId));
+    await host.dispatch(CONTROLLER_STREAM, { type: 'ScalingActionCompleted', launched: [], terminated });
   };
-  const controllerDone = (launched: string[], terminated: string[]) =>
-    host.dispatch(CONTROLLER_STREAM, { type: 'ScalingActionCompleted', launched, terminated });
-
-  on<EnqueueJobParams>('enqueueJob', async ({ jobId }) => {
-    const messageId = queue.send(jobId);
-    await host.dispatch(JOB.streamId(jobId), { type: 'JobQueued', messageId });
-  });
-  on<ReportResultParams>('reportResult', async ({ jobId }) => {
-    record.reports.set(jobId, (record.reports.get(jobId) ?? 0) + 1);
-    await host.dispatch(JOB.streamId(jobId), { type: 'JobReported' });
-  });
-  on<ReportFailureParams>('reportFailure', (params) => void record.failures.push(params));
-
-  on<LaunchWorkersParams>('launchWorkers', async ({ count, reason }) => {
-    const launched: string[] = [];
-    for (let i = 0; i < count; i++) {
-      const workerId = `w-${(++launchedCount).toString().padStart(5, '0')}`;
-      await host.dispatch(WORKER.streamId(workerId), {
-        type: 'WorkerLaunchRequested',
-        workerId,
-        reason,
-        idleTimeoutMs: options.idleTimeoutMs,
-        heartbeatTimeoutMs: options.heartbeatTimeoutMs,
-      });
-      launched.push(workerId);
-    }
-    await controllerDone(launched, []);
-  });
-
-  on<TerminateWorkersParams>('terminateWorkers', async ({ workerIds, reason }) => {
-    const terminated: string[] = [];
-    if (scaleIn.mode === 'drain') {
-      for (const workerId of workerIds) {
-        const result = await host.dispatch(WORKER.streamId(workerId), {
-          type: 'WorkerTerminationRequested',
-          reason,
-        });
-        if (result.accepted) terminated.push(workerId);
-      }
-    } else if (scaleIn.mode === 'kill') {
-      const decision = (host.get(CONTROLLER_STREAM)!.snapshot.context as ControllerContext).lastDecision!;
-      const candidates = compute
-        .live()
-        .map((i) => ({ workerId: i.workerId, launchedAt: i.launchedAt, booting: i.state === 'booting' }));
-      for (const workerId of scaleIn.victims(
-        candidates,
-        decision.capacity - decision.desired,
-        options.random,
-      )) {
-        compute.kill(workerId);
-        terminated.push(workerId);
-      }
-    }
-    await controllerDone([], terminated);
-  });
-
-  on<LaunchWorkerParams>('launchWorker', ({ workerId }) => void compute.launch(workerId));
-  on<StopWorkerParams>('stopWorker', ({ workerId, force }) => compute.stop(workerId, force));
-  // The simulated queue returns a killed instance's job itself, after the visibility timeout (the
-  // simulated workers report no receipt handles), so there is nothing to release early here.
-  on<ReleaseJobsParams>('releaseJobs', () => undefined);
+  const noScaleIn: typeof killVictims = async (_, { host }) => {
+    await host.dispatch(CONTROLLER_STREAM, { type: 'ScalingActionCompleted', launched: [], terminated: [] });
+  };
+  const terminateWorkers =
+    scaleIn.mode === 'drain'
+      ? controller.terminateWorkers
+      : scaleIn.mode === 'kill'
+        ? killVictims
+        : noScaleIn;
+  host.handle(CONTROLLER, recordingErrors({ ...controller, terminateWorkers }, record.errors));
   return record;
 }

@@ -2,7 +2,6 @@ import type { JobContext } from '../../state-machines/job.machine';
 import type { WorkerContext } from '../../state-machines/worker.machine';
 import { ActorHost } from '../actors/actor-host.service';
 import { JOB, WORKER } from '../actors/actor-kinds';
-import { EffectRegistry } from '../actors/effect-registry';
 import { InMemoryEventStore } from '../adapters/memory/in-memory-event-store';
 import { Upcaster } from '../events/upcaster';
 import { ScalingLoop } from '../fleet/scaling-loop';
@@ -10,7 +9,7 @@ import { EventStore } from '../ports/event-store.port';
 import { Contender } from './contenders';
 import { oneDecimal, percentile, ScalingMetrics, timeInWindow } from './metrics';
 import { DurationDistribution, drawDuration, seededRandom } from './random';
-import { registerSimulationEffects } from './simulation-effects';
+import { handleSimulationEffects } from './simulation-effects';
 import { SimulatedClock } from './simulated-clock';
 import { SimulatedCompute } from './simulated-compute';
 import { SimulatedQueue } from './simulated-queue';
@@ -95,9 +94,8 @@ export async function simulate(
   const o = { ...DEFAULTS, ...options };
   const { minWorkers } = contender.settings;
   const clock = new SimulatedClock();
-  const registry = new EffectRegistry();
   const store = new InMemoryEventStore(clock);
-  const host = new ActorHost(store, clock, registry, new Upcaster());
+  const host = new ActorHost(store, clock, new Upcaster());
   const tracker = new Tracker();
   const queue = new SimulatedQueue(clock, o.visibilityTimeoutMs);
   const bootRandom = seededRandom(o.seed);
@@ -110,13 +108,12 @@ export async function simulate(
     selfStop: contender.workersStopWhenQueueEmpty ? { minWorkers, reason: SELF_STOP_REASON } : undefined,
     track: tracker.track,
   });
-  const effects = registerSimulationEffects(registry, host, {
+  const effects = handleSimulationEffects(host, {
     queue,
     compute,
     scaleIn: contender.scaleIn,
     random: seededRandom(o.seed + 2),
-    idleTimeoutMs: o.idleTimeoutMs,
-    heartbeatTimeoutMs: o.heartbeatTimeoutMs,
+    workerTimeouts: { idleTimeoutMs: o.idleTimeoutMs, heartbeatTimeoutMs: o.heartbeatTimeoutMs },
   });
   await host.onModuleInit();
   host.onApplicationBootstrap();
@@ -167,6 +164,8 @@ export async function simulate(
             fileName: `${jobId}.jpg`,
             contentType: 'image/jpeg',
             sizeBytes: 50_000,
+            // Longer than any trace: a job waiting in a long backlog is not lost.
+            deadlineMs: o.heartbeatTimeoutMs,
           }),
         );
       }

@@ -19,10 +19,15 @@ interface InHand {
 }
 
 /**
- * Classifies one batch of received jobs: report each started, read inputs, classify them in one
+ * Classifies the jobs of one receive: report each started, read inputs, classify them in one
  * inference, write outputs, report results, and only then delete the requests. A job that fails
  * for a passing reason is reported and left undeleted, so the queue delivers it again (and
  * dead-letters it after the last attempt); a crash anywhere before the delete means redelivery.
+ *
+ * A redelivered job (received before) may be what brought its last worker down, so it is
+ * classified alone, after the others: a poison image costs its batch-mates nothing. A batch that
+ * takes longer than its deadline is given up: its jobs are reported failed and left for the queue
+ * to deliver again, and the worker goes on.
  */
 export class JobProcessor {
   private readonly logger = new Logger(JobProcessor.name);
@@ -35,6 +40,8 @@ export class JobProcessor {
     private readonly clock: Clock,
     /** How long received jobs stay hidden; extended every third of it while they are worked on. */
     private readonly visibilityTimeoutMs: number,
+    /** How long one batch may take before it is given up. */
+    private readonly batchDeadlineMs: number,
   ) {}
 
   /** The jobs of the batch in hand, for heartbeats. */
@@ -54,7 +61,8 @@ export class JobProcessor {
     if (jobs.length === 0) return;
     this.current = jobs.map((job) => job.request.jobId);
     const received = performance.now();
-    const extender = this.keepHidden(jobs);
+    const inHand = new Set(jobs);
+    const extender = this.keepHidden(inHand);
     try {
       await this.reporter.send(
         ...jobs.map(({ request, message }) => ({
@@ -64,11 +72,38 @@ export class JobProcessor {
           receiptHandle: message.receiptHandle,
         })),
       );
-      await this.classifyAll(jobs, received);
+      const firstDeliveries = jobs.filter((job) => job.message.receiveCount <= 1);
+      const redelivered = jobs.filter((job) => job.message.receiveCount > 1);
+      for (const batch of [firstDeliveries, ...redelivered.map((job) => [job])]) {
+        if (batch.length > 0) await this.withinDeadline(batch, received, inHand);
+      }
     } finally {
       extender.cancel();
       this.current = [];
     }
+  }
+
+  /** Classifies a batch, or gives it up at its deadline: its jobs come back through the queue. */
+  private async withinDeadline(batch: InHand[], received: number, inHand: Set<InHand>): Promise<void> {
+    let timer: TimerHandle | undefined;
+    const deadline = new Promise<'late'>((resolve) => {
+      timer = this.clock.setTimer(this.batchDeadlineMs, () => resolve('late'));
+    });
+    const work = this.classifyAll(batch, received);
+    const outcome = await Promise.race([work.then(() => 'done' as const), deadline]).finally(() =>
+      timer?.cancel(),
+    );
+    if (outcome === 'done') return;
+    const jobIds = batch.map((job) => job.request.jobId);
+    batch.forEach((job) => inHand.delete(job));
+    this.logger.error({ msg: 'batch given up at its deadline', jobIds, deadlineMs: this.batchDeadlineMs });
+    // The work cannot be cancelled; if it ever ends, its results are duplicates the machines ignore.
+    work.catch((error) => this.logger.warn(`Given-up batch ended with: ${(error as Error).message}`));
+    const reason = `the batch took longer than ${this.batchDeadlineMs} ms; given up`;
+    await this.reporter.send(...jobIds.map((jobId) => ({ kind: 'jobFailed' as const, jobId, reason })));
+    await Promise.allSettled(
+      batch.map(({ message }) => this.requests.changeVisibility(message.receiptHandle, 0)),
+    );
   }
 
   private async classifyAll(jobs: InHand[], received: number): Promise<void> {
@@ -127,8 +162,8 @@ export class JobProcessor {
     for (let i = 0; i < done.length; i += 10) await this.requests.deleteBatch(done.slice(i, i + 10));
   }
 
-  /** Extends the visibility of the jobs in hand while they are worked on. */
-  private keepHidden(jobs: InHand[]): { cancel(): void } {
+  /** Extends the visibility of the jobs in hand while they are worked on (`jobs` may shrink meanwhile). */
+  private keepHidden(jobs: ReadonlySet<InHand>): { cancel(): void } {
     const extend = () => {
       for (const { message } of jobs) {
         this.requests

@@ -16,6 +16,7 @@ const schema = z.object({
   WORKER_BATCH_SIZE: positiveInt().max(10).default(4),
   HEARTBEAT_MS: positiveInt().default(5000),
   VISIBILITY_TIMEOUT_MS: positiveInt().default(30_000),
+  BATCH_DEADLINE_MS: positiveInt().default(120_000),
 });
 
 /** A worker process's settings; the control plane passes them in the environment when it launches one. */
@@ -44,6 +45,8 @@ export interface WorkerConfig {
   heartbeatMs: number;
   /** How long a received job stays hidden from other workers, extended while worked on (env VISIBILITY_TIMEOUT_MS, default 30 000). */
   visibilityTimeoutMs: number;
+  /** A batch that takes longer is given up and its jobs left to come back (env BATCH_DEADLINE_MS, default 120 000). */
+  batchDeadlineMs: number;
 }
 
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -62,6 +65,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     batchSize: e.WORKER_BATCH_SIZE,
     heartbeatMs: e.HEARTBEAT_MS,
     visibilityTimeoutMs: e.VISIBILITY_TIMEOUT_MS,
+    batchDeadlineMs: e.BATCH_DEADLINE_MS,
   };
 }
 

@@ -37,6 +37,7 @@ export class WorkerLoop {
       this.reporter,
       clock,
       this.config.visibilityTimeoutMs,
+      this.config.batchDeadlineMs,
     );
   }
 

@@ -1,13 +1,15 @@
 import { AnyEventObject, AnyStateMachine, SnapshotFrom } from 'xstate';
-import { start, step, Step } from '../fold';
+import { foldEvent, Step } from '../fold';
 
 /** given(events) / when(event) / then(state, effects) for machine specs. */
 export function given<TMachine extends AnyStateMachine>(
   machine: TMachine,
-  input: unknown,
+  input: object,
   ...events: AnyEventObject[]
 ): { snapshot: SnapshotFrom<TMachine>; when(event: AnyEventObject): Step<TMachine> } {
-  let snapshot = start(machine, input).snapshot;
-  for (const event of events) snapshot = step(machine, snapshot, event).snapshot;
-  return { snapshot, when: (event) => step(machine, snapshot, event) };
+  let snapshot = foldEvent(machine, undefined, { type: 'created', data: input }).snapshot;
+  for (const event of events) snapshot = foldEvent(machine, snapshot, asStored(event)).snapshot;
+  return { snapshot, when: (event) => foldEvent(machine, snapshot, asStored(event)) };
 }
+
+const asStored = ({ type, ...data }: AnyEventObject) => ({ type, data });

@@ -36,6 +36,7 @@ export async function waitFor<T>(
 export class ControlPlaneProcess {
   private child?: ChildProcess;
   private exited?: Promise<number | null>;
+  private exitSignal: NodeJS.Signals | null = null;
   readonly output: string[] = [];
 
   constructor(
@@ -50,6 +51,14 @@ export class ControlPlaneProcess {
 
   /** Starts it and resolves once the API answers. */
   async start(): Promise<void> {
+    this.spawn();
+    await waitFor('the control plane to answer', async () =>
+      (await fetch(`${this.url}/api/fleet`)).ok ? true : undefined,
+    );
+  }
+
+  /** Starts it without waiting for anything (it may crash before it answers). */
+  spawn(): void {
     this.child = track(
       spawn(process.execPath, [join(REPO_ROOT, 'dist', 'src', 'main.js')], {
         cwd: REPO_ROOT,
@@ -64,10 +73,18 @@ export class ControlPlaneProcess {
     };
     this.child.stdout!.on('data', collect);
     this.child.stderr!.on('data', collect);
-    this.exited = new Promise((resolve) => this.child!.once('exit', (code) => resolve(code)));
-    await waitFor('the control plane to answer', async () =>
-      (await fetch(`${this.url}/api/fleet`)).ok ? true : undefined,
+    this.exited = new Promise((resolve) =>
+      this.child!.once('exit', (code, signal) => {
+        this.exitSignal = signal;
+        resolve(code);
+      }),
     );
+  }
+
+  /** Resolves when the process exits, with the signal that ended it (null for an exit of its own). */
+  async exit(): Promise<NodeJS.Signals | null> {
+    await this.exited;
+    return this.exitSignal;
   }
 
   /** Resolves once at least one worker is running. */

@@ -1,8 +1,8 @@
 import { Injectable, Module } from '@nestjs/common';
-import { ActorHost, hostedEffects } from '../../src/actors/actor-host.service';
-import { CONTROLLER, JOB, WORKER } from '../../src/actors/actor-kinds';
+import { ActorHost } from '../../src/actors/actor-host.service';
+import { ACTOR_KINDS, CONTROLLER, CONTROLLER_STREAM, JOB, WORKER } from '../../src/actors/actor-kinds';
 import { ActorsModule } from '../../src/actors/actors.module';
-import { EffectRegistry } from '../../src/actors/effect-registry';
+import { EffectContext } from '../../src/actors/effect-handlers';
 
 /** Every effect the host executed, in order. */
 export interface EffectCall {
@@ -13,29 +13,39 @@ export interface EffectCall {
 
 export const EFFECT_LOG = Symbol('EffectLog');
 
-/**
- * Effect handlers that record each call and answer the way the real features will: an
- * enqueued job is acknowledged, a reported result is marked reported, a launch creates workers.
- */
-@Injectable()
-class ScriptedEffects {
-  private launched = 0;
+/** A handler that records its call in `log`, then does `then`. */
+function recorded<P extends object>(
+  log: EffectCall[],
+  type: string,
+  then?: (params: P, context: EffectContext) => Promise<unknown>,
+) {
+  return async (params: P, context: EffectContext) => {
+    log.push({ type, streamId: context.streamId, params: { ...params } as Record<string, unknown> });
+    await then?.(params, context);
+  };
+}
 
-  constructor(registry: EffectRegistry, host: ActorHost, log: EffectCall[]) {
-    const on = (type: string, then?: (params: Record<string, unknown>) => Promise<unknown>) =>
-      registry.register(type, async (params, { streamId }) => {
-        log.push({ type, streamId, params });
-        await then?.(params);
-      });
-    on('enqueueJob', ({ jobId }) =>
-      host.dispatch(JOB.streamId(jobId as string), { type: 'JobQueued', messageId: `m-${jobId}` }),
-    );
-    on('reportResult', ({ jobId }) => host.dispatch(JOB.streamId(jobId as string), { type: 'JobReported' }));
-    on('reportFailure');
-    on('launchWorkers', async ({ count, reason }) => {
-      const launched: string[] = [];
-      for (let i = 0; i < (count as number); i++) {
-        const workerId = `w${++this.launched}`;
+/**
+ * Hands the host effect handlers that record each call and answer the way the real features
+ * do: an enqueued job is acknowledged, a reported result is marked reported, a launch creates
+ * workers, a stop is recorded as the worker having stopped.
+ */
+export function handleScriptedEffects(host: ActorHost, log: EffectCall[]): void {
+  let launched = 0;
+  host.handle(JOB, {
+    enqueueJob: recorded(log, 'enqueueJob', ({ jobId }, { host }) =>
+      host.dispatch(JOB.streamId(jobId), { type: 'JobQueued', messageId: `m-${jobId}` }),
+    ),
+    reportResult: recorded(log, 'reportResult', ({ jobId }, { host }) =>
+      host.dispatch(JOB.streamId(jobId), { type: 'JobReported' }),
+    ),
+    reportFailure: recorded(log, 'reportFailure'),
+  });
+  host.handle(CONTROLLER, {
+    launchWorkers: recorded(log, 'launchWorkers', async ({ count, reason }, { host }) => {
+      const workers: string[] = [];
+      for (let i = 0; i < count; i++) {
+        const workerId = `w${++launched}`;
         await host.dispatch(WORKER.streamId(workerId), {
           type: 'WorkerLaunchRequested',
           workerId,
@@ -43,37 +53,42 @@ class ScriptedEffects {
           heartbeatTimeoutMs: 600_000,
           idleTimeoutMs: 5_000,
         });
-        launched.push(workerId);
+        workers.push(workerId);
       }
-      await host.dispatch(CONTROLLER.streamId(''), {
+      await host.dispatch(CONTROLLER_STREAM, {
         type: 'ScalingActionCompleted',
-        launched,
+        launched: workers,
         terminated: [],
       });
-    });
-    on('terminateWorkers', async ({ workerIds }) => {
-      for (const id of workerIds as string[]) {
+    }),
+    terminateWorkers: recorded(log, 'terminateWorkers', async ({ workerIds }, { host }) => {
+      for (const id of workerIds) {
         await host.dispatch(WORKER.streamId(id), { type: 'WorkerTerminationRequested', reason: 'scale in' });
       }
-      await host.dispatch(CONTROLLER.streamId(''), {
+      await host.dispatch(CONTROLLER_STREAM, {
         type: 'ScalingActionCompleted',
         launched: [],
         terminated: workerIds,
       });
-    });
-    on('launchWorker');
-    on('releaseJobs');
-    on('stopWorker', ({ workerId }) =>
-      host.dispatch(WORKER.streamId(workerId as string), {
-        type: 'WorkerStopped',
-        exitCode: 0,
-        signal: null,
-      }),
-    );
+    }),
+  });
+  host.handle(WORKER, {
+    launchWorker: recorded(log, 'launchWorker'),
+    releaseJobs: recorded(log, 'releaseJobs'),
+    stopWorker: recorded(log, 'stopWorker', ({ workerId }, { host }) =>
+      host.dispatch(WORKER.streamId(workerId), { type: 'WorkerStopped', exitCode: 0, signal: null }),
+    ),
+  });
+}
+
+@Injectable()
+class ScriptedEffects {
+  constructor(host: ActorHost, log: EffectCall[]) {
+    handleScriptedEffects(host, log);
   }
 }
 
-/** A module that registers {@link ScriptedEffects}, recording into `log`. */
+/** A module that hands the host {@link handleScriptedEffects}, recording into `log`. */
 export function scriptedEffectsModule(log: EffectCall[]) {
   @Module({
     imports: [ActorsModule],
@@ -81,9 +96,8 @@ export function scriptedEffectsModule(log: EffectCall[]) {
       { provide: EFFECT_LOG, useValue: log },
       {
         provide: ScriptedEffects,
-        inject: [EffectRegistry, ActorHost, EFFECT_LOG],
-        useFactory: (registry: EffectRegistry, host: ActorHost, calls: EffectCall[]) =>
-          new ScriptedEffects(registry, host, calls),
+        inject: [ActorHost, EFFECT_LOG],
+        useFactory: (host: ActorHost, calls: EffectCall[]) => new ScriptedEffects(host, calls),
       },
     ],
   })
@@ -92,11 +106,13 @@ export function scriptedEffectsModule(log: EffectCall[]) {
 }
 
 /**
- * Registers, for every effect of the hosted machines that has no handler yet, one that only
- * records its call in `log`: for tests of one feature, whose host must still go live.
+ * For every kind whose effects have no handlers yet, handlers that only record their calls in
+ * `log`: for tests of one feature, whose host must still go live.
  */
-export function recordUnhandledEffects(registry: EffectRegistry, log: EffectCall[]): void {
-  for (const type of registry.missing(hostedEffects())) {
-    registry.register(type, (params, { streamId }) => void log.push({ type, streamId, params }));
+export function recordUnhandledEffects(host: ActorHost, log: EffectCall[]): void {
+  for (const kind of ACTOR_KINDS) {
+    if (host.handles(kind)) continue;
+    const handlers = Object.fromEntries(Object.keys(kind.effects).map((type) => [type, recorded(log, type)]));
+    host.handle(kind, handlers);
   }
 }

@@ -1,0 +1,143 @@
+import { Logger } from '@nestjs/common';
+import type { CONTROLLER_EFFECTS } from '../../state-machines/controller.machine';
+import type { WORKER_EFFECTS } from '../../state-machines/worker.machine';
+import { CONTROLLER_STREAM, WORKER } from '../actors/actor-kinds';
+import { EffectHandlers } from '../actors/effect-handlers';
+import { InstanceNotFoundError } from '../compute/compute.errors';
+import { Compute } from '../ports/compute.port';
+import { StoredEvent } from '../ports/event-store.port';
+import { Queue } from '../ports/queue.port';
+
+/** The timeouts each new worker machine gets. */
+export interface WorkerTimeouts {
+  idleTimeoutMs: number;
+  heartbeatTimeoutMs: number;
+}
+
+/** The states of a worker that a termination request has reached already. */
+const STOPPING = ['terminating', 'terminated', 'lost'];
+
+/**
+ * The id of the `index`-th worker a scale-out launches, made from the decision's event: the same
+ * when the scale-out runs again after a crash, so that it creates no worker twice; new for every
+ * decision, in this log and in any log started later.
+ */
+export function workerIdFor(decision: StoredEvent, index: number): string {
+  return `w-${decision.recordedAt.toString(36)}-${decision.position.toString(36)}-${index}`;
+}
+
+/** What the controller's effects need beside the host. */
+export interface ControllerEffectOptions {
+  workerTimeouts: WorkerTimeouts;
+}
+
+/**
+ * The controller's effects: a scale-out creates worker machines (whose own effect launches
+ * them), a scale-in asks idle workers to stop; both then tell the controller they are done. Run
+ * again, each finds the workers it made or asked already and does not do it twice.
+ */
+export function controllerEffects({
+  workerTimeouts,
+}: ControllerEffectOptions): EffectHandlers<typeof CONTROLLER_EFFECTS> {
+  return {
+    launchWorkers: async ({ count, reason }, { host, event }) => {
+      const launched: string[] = [];
+      for (let i = 0; i < count; i++) {
+        const workerId = workerIdFor(event, i);
+        if (!host.get(WORKER.streamId(workerId))) {
+          await host.dispatch(WORKER.streamId(workerId), {
+            type: 'WorkerLaunchRequested',
+            workerId,
+            reason,
+            ...workerTimeouts,
+          });
+        }
+        launched.push(workerId);
+      }
+      await host.dispatch(CONTROLLER_STREAM, { type: 'ScalingActionCompleted', launched, terminated: [] });
+    },
+    terminateWorkers: async ({ workerIds, reason }, { host }) => {
+      const terminated: string[] = [];
+      for (const workerId of workerIds) {
+        const result = await host.dispatch(WORKER.streamId(workerId), {
+          type: 'WorkerTerminationRequested',
+          reason,
+        });
+        if (result.accepted || STOPPING.includes(result.actor.snapshot.value as string)) {
+          terminated.push(workerId);
+        }
+      }
+      await host.dispatch(CONTROLLER_STREAM, { type: 'ScalingActionCompleted', launched: [], terminated });
+    },
+  };
+}
+
+/** What the worker's effects act on. */
+export interface WorkerEffectPorts {
+  compute: Pick<Compute, 'launch' | 'terminate'>;
+  /** The request queue, to give back the messages a lost worker held. */
+  requests: Pick<Queue, 'changeVisibility'>;
+  /** Instance ids by worker id, filled by launches and by reconciliation with the provider. */
+  instances: Map<string, string>;
+  /** The environment each worker is launched with. */
+  workerEnv: () => Record<string, string>;
+  /** Grace a draining worker gets to finish its batch before it is killed. */
+  stopGraceMs: number;
+  /** Default: a Nest `Logger` ('WorkerEffects'). */
+  logger?: Pick<Logger, 'log'>;
+}
+
+/**
+ * The worker machine's effects on the compute provider and the request queue. A launch that runs
+ * again after a crash finds the instance already known (or the provider's idempotency token
+ * returns it); stopping an instance that is gone only records that it is gone.
+ */
+export function workerEffects({
+  compute,
+  requests,
+  instances,
+  workerEnv,
+  stopGraceMs,
+  logger = new Logger('WorkerEffects'),
+}: WorkerEffectPorts): EffectHandlers<typeof WORKER_EFFECTS> {
+  const stopped = (signal: string | null) => ({ type: 'WorkerStopped', exitCode: null, signal });
+  return {
+    launchWorker: async ({ workerId }) => {
+      if (instances.has(workerId)) return;
+      const { instanceId } = await compute.launch({ workerId, env: workerEnv() });
+      instances.set(workerId, instanceId);
+      logger.log({ msg: 'worker launched', workerId, instanceId });
+    },
+    stopWorker: async ({ workerId, instanceId, force }, { host }) => {
+      const instance = instanceId ?? instances.get(workerId);
+      const stream = WORKER.streamId(workerId);
+      try {
+        if (!instance) throw new InstanceNotFoundError(`No instance for ${workerId}`);
+        await compute.terminate(instance, { graceMs: force ? 0 : stopGraceMs });
+      } catch (error) {
+        if (!(error instanceof InstanceNotFoundError)) throw error;
+        // Nothing runs: the worker is already gone.
+        await host.dispatch(stream, stopped(null));
+        return;
+      }
+      // A drained worker reports its own exit; a killed one is gone once the provider has it.
+      if (force) await host.dispatch(stream, stopped('SIGKILL'));
+    },
+    releaseJobs: async ({ workerId, receiptHandles }) => {
+      // A handle that no longer holds its message (the job was finished, or the message
+      // redelivered already) is passed over.
+      const outcomes = await Promise.allSettled(
+        receiptHandles.map((handle) => requests.changeVisibility(handle, 0)),
+      );
+      const released = outcomes.filter((o) => o.status === 'fulfilled').length;
+      if (receiptHandles.length > 0) {
+        logger.log({
+          msg: 'released the jobs of a lost worker',
+          workerId,
+          released,
+          held: receiptHandles.length,
+        });
+      }
+    },
+  };
+}
