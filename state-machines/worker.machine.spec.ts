@@ -9,7 +9,12 @@ const launched: WorkerInput = {
   idleTimeoutMs: 5_000,
   at: 0,
 };
-const started = { type: 'WorkerStarted', instanceId: 'pid-42', at: 100 };
+const started = {
+  type: 'WorkerStarted',
+  instanceId: 'pid-42',
+  modelId: 'mobilenet_v2_1.0_224_quant',
+  at: 100,
+};
 const heartbeat = (at: number) => ({ type: 'WorkerHeartbeat', at });
 const jobStarted = (jobId: string, at = 200) => ({ type: 'WorkerJobStarted', jobId, at });
 const jobFinished = (jobId: string, at = 300) => ({ type: 'WorkerJobFinished', jobId, at });
@@ -38,7 +43,12 @@ describe('worker machine', () => {
   it('pending → running on its first sign of life, arming liveness and idle timers', () => {
     const then = given(workerMachine, launched).when(started);
     expect(then.snapshot.value).toBe('running');
-    expect(then.snapshot.context).toMatchObject({ instanceId: 'pid-42', startedAt: 100, lastSeenAt: 100 });
+    expect(then.snapshot.context).toMatchObject({
+      instanceId: 'pid-42',
+      modelId: 'mobilenet_v2_1.0_224_quant',
+      startedAt: 100,
+      lastSeenAt: 100,
+    });
     expect(then.effects).toEqual([idleTimer, liveness]);
   });
 

@@ -15,7 +15,7 @@ export interface WorkerInput {
 }
 
 export type WorkerEvent =
-  | { type: 'WorkerStarted'; instanceId: string; seq?: number; at: number }
+  | { type: 'WorkerStarted'; instanceId: string; modelId?: string; seq?: number; at: number }
   | { type: 'WorkerHeartbeat'; seq?: number; at: number }
   | { type: 'WorkerJobStarted'; jobId: string; receiptHandle?: string; seq?: number; at: number }
   | { type: 'WorkerJobFinished'; jobId: string; seq?: number; at: number }
@@ -31,6 +31,8 @@ export interface WorkerContext {
   heartbeatTimeoutMs: number;
   idleTimeoutMs: number;
   instanceId?: string;
+  /** The model the worker loaded, as its start report names it. */
+  modelId?: string;
   /** Jobs the worker has taken and not finished, oldest first (a worker takes jobs in batches). */
   jobsInHand: string[];
   /** The request messages' receipt handles of the jobs in hand that reported one, by job id. */
@@ -144,9 +146,10 @@ export const workerMachine = setup({
     end: assign({ endedAt: ({ event }) => event.at }),
     // The jobs the previous process held come back to the queue when their visibility lapses.
     restarted: assign(({ context, event }) => {
-      const { instanceId, at } = event as Extract<WorkerEvent, { type: 'WorkerStarted' }>;
+      const { instanceId, modelId, at } = event as Extract<WorkerEvent, { type: 'WorkerStarted' }>;
       return {
         instanceId,
+        modelId,
         startedAt: at,
         jobsInHand: [],
         receipts: undefined,
@@ -204,7 +207,11 @@ export const workerMachine = setup({
           target: 'running',
           actions: [
             'seen',
-            assign({ instanceId: ({ event }) => event.instanceId, startedAt: ({ event }) => event.at }),
+            assign({
+              instanceId: ({ event }) => event.instanceId,
+              modelId: ({ event }) => event.modelId,
+              startedAt: ({ event }) => event.at,
+            }),
             armIdle,
           ],
         },

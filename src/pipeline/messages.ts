@@ -44,8 +44,6 @@ export const WorkerReportSchema = z.discriminatedUnion('kind', [
     jobId: z.string(),
     label: z.string(),
     top5: z.array(PredictionSchema),
-    outputKey: z.string(),
-    inferenceMs: z.number(),
     /** The worker's time per image in its batch, from receive to result. */
     serviceMs: z.number(),
     ...fromWorker,

@@ -19,7 +19,9 @@ export function eventsOfReport(report: WorkerReport): Array<[string, Command]> {
   const seen = { seq: report.seq, at: report.at };
   switch (report.kind) {
     case 'workerStarted':
-      return [[worker, { type: 'WorkerStarted', instanceId: report.instanceId, ...seen }]];
+      return [
+        [worker, { type: 'WorkerStarted', instanceId: report.instanceId, modelId: report.modelId, ...seen }],
+      ];
     case 'heartbeat':
       return [[worker, { type: 'WorkerHeartbeat', ...seen }]];
     case 'workerStopping':

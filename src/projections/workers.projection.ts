@@ -15,6 +15,8 @@ export interface WorkerView {
   /** Every job in hand (a worker takes jobs in batches). */
   jobsInHand: string[];
   instanceId?: string;
+  /** The model it loaded. */
+  modelId?: string;
   jobsDone: number;
   launchReason: string;
   stopReason?: string;
@@ -64,6 +66,7 @@ function toView(id: string, { state, context }: WorkerRow): WorkerView {
     currentJobId: context.jobsInHand[0],
     jobsInHand: context.jobsInHand,
     instanceId: context.instanceId,
+    modelId: context.modelId,
     jobsDone: context.jobsDone,
     launchReason: context.launchReason,
     stopReason: context.stopReason,

@@ -109,11 +109,9 @@ export class JobProcessor {
   private async classifyAll(jobs: InHand[], received: number): Promise<void> {
     const inputs = await Promise.allSettled(jobs.map(({ request }) => this.objects.get(request.inputKey)));
     const readable = jobs.filter((_, i) => inputs[i].status === 'fulfilled');
-    const began = performance.now();
     const outcomes = await this.classifier.classifyBatch(
       inputs.flatMap((input) => (input.status === 'fulfilled' ? [input.value] : [])),
     );
-    const inferenceMs = (performance.now() - began) / Math.max(1, readable.length);
 
     const finished = await Promise.all(
       jobs.map(async (job, i): Promise<{ report: ReportBody; done: boolean }> => {
@@ -144,8 +142,6 @@ export class JobProcessor {
           jobId,
           label: best.label,
           top5: outcome.predictions,
-          outputKey,
-          inferenceMs,
           serviceMs: (performance.now() - received) / jobs.length,
         };
         return { report, done: true };
