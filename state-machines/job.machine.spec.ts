@@ -1,5 +1,5 @@
 import { start } from './fold';
-import { jobMachine, JobInput } from './job.machine';
+import { jobMachine, JobInput, MAX_RELEASES } from './job.machine';
 import { given } from './testing/given';
 import { withoutTimers } from './timers';
 
@@ -43,7 +43,10 @@ describe('job machine', () => {
         uploadedAt: 1000,
       });
       expect(withoutTimers(effects)).toEqual([
-        { type: 'enqueueJob', params: { jobId: 'j1', fileName: 'cat.jpg', contentType: 'image/jpeg' } },
+        {
+          type: 'enqueueJob',
+          params: { jobId: 'j1', fileName: 'cat.jpg', contentType: 'image/jpeg', alone: false },
+        },
       ]);
     });
   });
@@ -241,7 +244,10 @@ describe('job machine', () => {
       expect(then.snapshot.value).toBe('uploaded');
       expect(then.snapshot.context.enqueues).toBe(2);
       expect(withoutTimers(then.effects)).toEqual([
-        { type: 'enqueueJob', params: { jobId: 'j1', fileName: 'cat.jpg', contentType: 'image/jpeg' } },
+        {
+          type: 'enqueueJob',
+          params: { jobId: 'j1', fileName: 'cat.jpg', contentType: 'image/jpeg', alone: false },
+        },
       ]);
     });
 
@@ -293,6 +299,56 @@ describe('job machine', () => {
     it('classified → failed when its result cannot be reported', () => {
       const then = given(jobMachine, uploaded, queued, classified).when(effectFailed('reportResult'));
       expect(then.snapshot.value).toBe('failed');
+    });
+  });
+
+  describe('a worker lost while holding the job', () => {
+    const released = (alone: boolean, at = 1500) => ({ type: 'JobReleased', workerId: 'w1', alone, at });
+
+    it('stays queued while deliveries remain: its message is given back, nothing to enqueue', () => {
+      const then = given(jobMachine, uploaded, queued, attempt(1)).when(released(false));
+      expect(then.snapshot.value).toBe('queued');
+      expect(then.snapshot.context).toMatchObject({ releases: 1, releasesAlone: 0 });
+      expect(withoutTimers(then.effects)).toEqual([]);
+    });
+
+    it('queued → uploaded when the next delivery would be its last: a fresh message, classified alone', () => {
+      const then = given(jobMachine, uploaded, queued, attempt(1), attempt(2)).when(released(true));
+      expect(then.snapshot.value).toBe('uploaded');
+      expect(then.snapshot.context).toMatchObject({
+        releases: 1,
+        releasesAlone: 1,
+        attempts: 2,
+        enqueues: 2,
+      });
+      expect(withoutTimers(then.effects)).toEqual([
+        {
+          type: 'enqueueJob',
+          params: { jobId: 'j1', fileName: 'cat.jpg', contentType: 'image/jpeg', alone: true },
+        },
+      ]);
+    });
+
+    it('fails once its workers were lost MAX_ATTEMPTS times while it was alone in hand: a poison input', () => {
+      const then = given(jobMachine, uploaded, queued, released(true), queued, released(true), queued).when(
+        released(true),
+      );
+      expect(then.snapshot.value).toBe('failed');
+      expect(then.snapshot.context.error).toBe(
+        'its worker was lost 3 times while holding it (3 of them while classifying it alone): a poison input?',
+      );
+    });
+
+    it('survives many losses among batch-mates, up to a bound', () => {
+      const history = Array.from({ length: MAX_RELEASES - 1 }, () => [queued, released(false)]).flat();
+      const { snapshot, when } = given(jobMachine, uploaded, ...history, queued);
+      expect(snapshot.value).toBe('queued');
+      expect(when(released(false)).snapshot.value).toBe('failed');
+    });
+
+    it('is ignored once the job has its result', () => {
+      const then = given(jobMachine, uploaded, queued, classified).when(released(true));
+      expect(then.changed).toBe(false);
     });
   });
 });

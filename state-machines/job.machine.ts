@@ -41,6 +41,8 @@ export type JobEvent =
     }
   | { type: 'JobReported'; at: number }
   | { type: 'JobDeadlinePassed'; at: number }
+  /** The worker holding the job was lost; `alone`: the job was the only one it held. */
+  | { type: 'JobReleased'; workerId: string; alone: boolean; at: number }
   | EffectFailed;
 
 export interface JobContext {
@@ -53,6 +55,9 @@ export interface JobContext {
   deadlineMs: number;
   /** Times the job was handed to the request queue (entries into `uploaded`). */
   enqueues: number;
+  /** Workers lost while holding the job, and of those, while holding it alone. */
+  releases?: number;
+  releasesAlone?: number;
   messageId?: string;
   workerId?: string;
   /** When the latest attempt started. */
@@ -72,6 +77,8 @@ export interface EnqueueJobParams {
   jobId: string;
   fileName: string;
   contentType: string;
+  /** The job was held by a worker that was lost: the next one classifies it alone. */
+  alone: boolean;
 }
 export interface ReportResultParams {
   jobId: string;
@@ -86,6 +93,11 @@ export interface ReportFailureParams {
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
 export const DEFAULT_JOB_DEADLINE_MS = 60 * 60_000;
+/**
+ * Workers lost while holding a job, in all, before it fails. Losses while the job was one of
+ * several in hand say nothing about the job; this bounds them all the same.
+ */
+export const MAX_RELEASES = 10;
 
 /** The effects a job asks for; the host performs them. */
 export const JOB_EFFECTS = {
@@ -142,11 +154,25 @@ export const jobMachine = setup({
       error: `no result: enqueued ${context.enqueues} times, each time waiting ${context.deadlineMs} ms with no attempt under way`,
     })),
     countEnqueue: assign({ enqueues: ({ context }) => context.enqueues + 1 }),
+    countRelease: assign(({ context, event }) => ({
+      releases: (context.releases ?? 0) + 1,
+      releasesAlone: (context.releasesAlone ?? 0) + ((event as { alone?: boolean }).alone ? 1 : 0),
+    })),
+    recordPoison: assign(({ context }) => ({
+      error:
+        `its worker was lost ${context.releases} times while holding it` +
+        ` (${context.releasesAlone} of them while classifying it alone): a poison input?`,
+    })),
     recordEnd: assign({ endedAt: ({ event }) => event.at }),
   },
   guards: {
     attemptsExhausted: ({ context }) => context.attempts >= context.maxAttempts,
     enqueuesExhausted: ({ context }) => context.enqueues >= context.maxAttempts,
+    lastDeliveryLeft: ({ context }) => context.attempts + 1 >= context.maxAttempts,
+    // Counting the release at hand.
+    releasesExhausted: ({ context, event }) =>
+      (context.releasesAlone ?? 0) + ((event as { alone?: boolean }).alone ? 1 : 0) >= context.maxAttempts ||
+      (context.releases ?? 0) + 1 >= MAX_RELEASES,
   },
 }).createMachine({
   id: 'job',
@@ -172,6 +198,7 @@ export const jobMachine = setup({
             jobId: context.jobId,
             fileName: context.fileName,
             contentType: context.contentType,
+            alone: (context.releases ?? 0) > 0,
           }),
         },
         armDeadline,
@@ -188,6 +215,15 @@ export const jobMachine = setup({
         // the queue may give up on it before then too.
         JobAttemptStarted: { actions: ['recordAttempt', armDeadline] },
         JobDeadLettered: { target: 'failed', actions: 'recordError' },
+        // Its worker was lost: its message is given back at once, and goes to a worker that
+        // classifies it alone. When the next delivery would be its last, a fresh message replaces
+        // it, so that losses never use up its deliveries; a job that keeps bringing workers down
+        // fails.
+        JobReleased: [
+          { guard: 'releasesExhausted', target: 'failed', actions: ['countRelease', 'recordPoison'] },
+          { guard: 'lastDeliveryLeft', target: 'uploaded', reenter: true, actions: 'countRelease' },
+          { actions: 'countRelease' },
+        ],
         // The queue never took the message (or its answer was lost): hand it over again.
         JobDeadlinePassed: [
           { guard: 'enqueuesExhausted', target: 'failed', actions: 'recordLostDeliveries' },
@@ -208,6 +244,15 @@ export const jobMachine = setup({
         JobDeadLettered: { target: 'failed', actions: 'recordError' },
         JobRejected: { target: 'rejected', actions: 'recordError' },
         JobClassified: { target: 'classified', actions: 'recordResult' },
+        // Its worker was lost: its message is given back at once, and goes to a worker that
+        // classifies it alone. When the next delivery would be its last, a fresh message replaces
+        // it, so that losses never use up its deliveries; a job that keeps bringing workers down
+        // fails.
+        JobReleased: [
+          { guard: 'releasesExhausted', target: 'failed', actions: ['countRelease', 'recordPoison'] },
+          { guard: 'lastDeliveryLeft', target: 'uploaded', actions: 'countRelease' },
+          { actions: 'countRelease' },
+        ],
         // No attempt under way for a whole deadline: the message is lost; send another.
         JobDeadlinePassed: [
           { guard: 'enqueuesExhausted', target: 'failed', actions: 'recordLostDeliveries' },

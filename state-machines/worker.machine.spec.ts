@@ -178,7 +178,14 @@ describe('worker machine', () => {
 
     expect(then.effects).toContainEqual({
       type: 'releaseJobs',
-      params: { workerId: 'w1', receiptHandles: ['r1', 'r3'] },
+      params: {
+        workerId: 'w1',
+        jobs: [
+          { jobId: 'j1', receiptHandle: 'r1' },
+          { jobId: 'j3', receiptHandle: 'r3' },
+        ],
+        held: 2,
+      },
     });
   });
 
@@ -186,7 +193,7 @@ describe('worker machine', () => {
     const then = given(workerMachine, launched, started, jobStarted('j1')).when(stopped);
     expect(then.effects).toContainEqual({
       type: 'releaseJobs',
-      params: { workerId: 'w1', receiptHandles: [] },
+      params: { workerId: 'w1', jobs: [], held: 1 },
     });
   });
 

@@ -61,10 +61,12 @@ export interface StopWorkerParams {
   /** true when the worker is lost: stop it without waiting for a drain. */
   force: boolean;
 }
-/** The request messages a lost worker held, to make visible again at once (none: nothing to do). */
+/** The jobs a lost worker held whose request messages it named, to hand to another worker at once. */
 export interface ReleaseJobsParams {
   workerId: string;
-  receiptHandles: string[];
+  jobs: Array<{ jobId: string; receiptHandle: string }>;
+  /** How many jobs it held in all: one alone may be what brought it down. */
+  held: number;
 }
 
 /** The effects a worker asks for; the host performs them. */
@@ -296,7 +298,11 @@ export const workerMachine = setup({
           type: 'releaseJobs',
           params: ({ context }) => ({
             workerId: context.workerId,
-            receiptHandles: context.jobsInHand.flatMap((id) => context.receipts?.[id] ?? []),
+            jobs: context.jobsInHand.flatMap((jobId) => {
+              const receiptHandle = context.receipts?.[jobId];
+              return receiptHandle ? [{ jobId, receiptHandle }] : [];
+            }),
+            held: context.jobsInHand.length,
           }),
         },
       ],

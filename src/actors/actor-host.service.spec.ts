@@ -65,7 +65,7 @@ async function runRetries(host: ActorHost, clock: ManualClock, turns = 20): Prom
 }
 
 const enqueued = (jobId: string) =>
-  `enqueueJob:${JSON.stringify({ jobId, fileName: `${jobId}.jpg`, contentType: 'image/jpeg' })}`;
+  `enqueueJob:${JSON.stringify({ jobId, fileName: `${jobId}.jpg`, contentType: 'image/jpeg', alone: false })}`;
 
 describe('ActorHost', () => {
   it('creates an actor from its creation event, appends it and runs the entry effect after the append', async () => {

@@ -47,7 +47,10 @@ describe('replayTo: a stream folded up to event k', () => {
   it('reports the effects each event asked for, without running them', () => {
     const replay = replayTo(jobMachine, jobHistory, 4);
     expect(withoutTimers(replay.steps[0].effects)).toEqual([
-      { type: 'enqueueJob', params: { jobId: 'j1', fileName: 'cat.jpg', contentType: 'image/jpeg' } },
+      {
+        type: 'enqueueJob',
+        params: { jobId: 'j1', fileName: 'cat.jpg', contentType: 'image/jpeg', alone: false },
+      },
     ]);
     expect(withoutTimers(replay.steps[1].effects)).toEqual([]);
     expect(withoutTimers(replay.steps[3].effects)).toEqual([

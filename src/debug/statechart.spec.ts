@@ -40,7 +40,7 @@ describe('statechart generation from the real machines', () => {
     expect(mermaid).toContain('[*] --> s_uploaded\n');
     expect(mermaid).toContain('s_uploaded --> s_queued : JobQueued\n');
     expect(mermaid).toContain(
-      's_queued --> s_failed : JobAttemptFailed [attemptsExhausted]<br/>JobDeadLettered<br/>JobDeadlinePassed [enqueuesExhausted]\n',
+      's_queued --> s_failed : JobAttemptFailed [attemptsExhausted]<br/>JobDeadLettered<br/>JobReleased [releasesExhausted]<br/>JobDeadlinePassed [enqueuesExhausted]\n',
     );
     for (const final of ['reported', 'rejected', 'failed']) expect(mermaid).toContain(`s_${final} --> [*]\n`);
     expect(mermaid).not.toContain('s_queued --> [*]');

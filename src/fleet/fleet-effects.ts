@@ -1,7 +1,9 @@
 import { Logger } from '@nestjs/common';
 import type { CONTROLLER_EFFECTS } from '../../state-machines/controller.machine';
+import type { JobContext } from '../../state-machines/job.machine';
 import type { WORKER_EFFECTS } from '../../state-machines/worker.machine';
-import { CONTROLLER_STREAM, WORKER } from '../actors/actor-kinds';
+import { CONTROLLER_STREAM, JOB, WORKER } from '../actors/actor-kinds';
+import type { Actor } from '../actors/actor-host.service';
 import { EffectHandlers } from '../actors/effect-handlers';
 import { InstanceNotFoundError } from '../compute/compute.errors';
 import { Compute } from '../ports/compute.port';
@@ -75,8 +77,8 @@ export function controllerEffects({
 /** What the worker's effects act on. */
 export interface WorkerEffectPorts {
   compute: Pick<Compute, 'launch' | 'terminate'>;
-  /** The request queue, to give back the messages a lost worker held. */
-  requests: Pick<Queue, 'changeVisibility'>;
+  /** The request queue, to give back (or delete, when replaced) the messages a lost worker held. */
+  requests: Pick<Queue, 'changeVisibility' | 'delete'>;
   /** Instance ids by worker id, filled by launches and by reconciliation with the provider. */
   instances: Map<string, string>;
   /** The environment each worker is launched with. */
@@ -123,21 +125,23 @@ export function workerEffects({
       // A drained worker reports its own exit; a killed one is gone once the provider has it.
       if (force) await host.dispatch(stream, stopped('SIGKILL'));
     },
-    releaseJobs: async ({ workerId, receiptHandles }) => {
-      // A handle that no longer holds its message (the job was finished, or the message
-      // redelivered already) is passed over.
-      const outcomes = await Promise.allSettled(
-        receiptHandles.map((handle) => requests.changeVisibility(handle, 0)),
-      );
-      const released = outcomes.filter((o) => o.status === 'fulfilled').length;
-      if (receiptHandles.length > 0) {
-        logger.log({
-          msg: 'released the jobs of a lost worker',
-          workerId,
-          released,
-          held: receiptHandles.length,
-        });
+    releaseJobs: async ({ workerId, jobs, held }, { host }) => {
+      // Each job's machine says what becomes of its message: given back at once (visible again,
+      // first in line), or, when that delivery would be its last, replaced by a fresh one the
+      // machine sends, so that a loss never uses up a job's deliveries. A handle that no longer
+      // holds its message (the job was finished, or the message redelivered already) is passed over.
+      for (const { jobId, receiptHandle } of jobs) {
+        const stream = JOB.streamId(jobId);
+        const enqueuesOf = (actor?: Actor) => (actor?.snapshot.context as JobContext | undefined)?.enqueues;
+        const before = enqueuesOf(host.get(stream));
+        const result = await host.dispatch(stream, { type: 'JobReleased', workerId, alone: held === 1 });
+        const replaced = enqueuesOf(result.actor) !== before;
+        await (replaced ? requests.delete(receiptHandle) : requests.changeVisibility(receiptHandle, 0)).catch(
+          () => undefined,
+        );
       }
+      if (jobs.length > 0)
+        logger.log({ msg: 'released the jobs of a lost worker', workerId, released: jobs.length, held });
     },
   };
 }

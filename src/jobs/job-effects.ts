@@ -28,7 +28,7 @@ export function jobEffects({
   logger = new Logger('JobEffects'),
 }: JobEffectPorts): EffectHandlers<typeof JOB_EFFECTS> {
   return {
-    enqueueJob: async ({ jobId, fileName, contentType }, { host }) => {
+    enqueueJob: async ({ jobId, fileName, contentType, alone }, { host }) => {
       const request: JobRequest = {
         v: 1,
         jobId,
@@ -36,6 +36,7 @@ export function jobEffects({
         // Cleaned again: jobs recorded before names were cleaned at the door may still be waiting.
         fileName: cleanFileName(fileName),
         contentType,
+        ...(alone && { alone }),
       };
       const messageId = await requests.send(JSON.stringify(request));
       await host.dispatch(JOB.streamId(jobId), { type: 'JobQueued', messageId });

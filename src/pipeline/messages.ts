@@ -14,6 +14,8 @@ export const JobRequestSchema = z.object({
   inputKey: z.string().min(1),
   fileName: z.string(),
   contentType: z.string(),
+  /** Held by a worker that was lost: classify it alone, as a redelivered job is. */
+  alone: z.literal(true).optional(),
 });
 export type JobRequest = z.infer<typeof JobRequestSchema>;
 

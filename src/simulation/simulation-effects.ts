@@ -84,7 +84,7 @@ export function handleSimulationEffects(host: ActorHost, options: SimulationEffe
         compute,
         // The simulated workers report no receipt handles: a killed instance's job comes back
         // after the visibility timeout, which the simulated queue keeps itself.
-        requests: { changeVisibility: async () => undefined },
+        requests: { changeVisibility: async () => undefined, delete: async () => undefined },
         instances: new Map(),
         workerEnv: () => ({}),
         stopGraceMs: 60_000,

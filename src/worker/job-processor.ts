@@ -24,8 +24,8 @@ interface InHand {
  * for a passing reason is reported and left undeleted, so the queue delivers it again (and
  * dead-letters it after the last attempt); a crash anywhere before the delete means redelivery.
  *
- * A redelivered job (received before) may be what brought its last worker down, so it is
- * classified alone, after the others: a poison image costs its batch-mates nothing. A batch that
+ * A redelivered job (received before, or released from a lost worker) may be what brought its
+ * last worker down, so it is classified alone, after the others: a poison image costs its batch-mates nothing. A batch that
  * takes longer than its deadline is given up: its jobs are reported failed and left for the queue
  * to deliver again, and the worker goes on.
  */
@@ -72,8 +72,9 @@ export class JobProcessor {
           receiptHandle: message.receiptHandle,
         })),
       );
-      const firstDeliveries = jobs.filter((job) => job.message.receiveCount <= 1);
-      const redelivered = jobs.filter((job) => job.message.receiveCount > 1);
+      const suspect = (job: InHand) => job.message.receiveCount > 1 || job.request.alone === true;
+      const firstDeliveries = jobs.filter((job) => !suspect(job));
+      const redelivered = jobs.filter(suspect);
       for (const batch of [firstDeliveries, ...redelivered.map((job) => [job])]) {
         if (batch.length > 0) await this.withinDeadline(batch, received, inHand);
       }
