@@ -16,7 +16,8 @@ export interface PendingTimer {
  * replayed or live. After a replay it tells exactly which timers to re-arm, and when they are due.
  */
 export class TimerBook {
-  private readonly timers = new Map<string, PendingTimer>();
+  /** Pending timers by stream, then by timer id: a step looks only at its own stream's. */
+  private readonly timers = new Map<string, Map<string, PendingTimer>>();
   private generation = 0;
 
   /**
@@ -31,30 +32,33 @@ export class TimerBook {
   ): { started: PendingTimer[]; cancelled: string[] } {
     const started: PendingTimer[] = [];
     const cancelled: string[] = [];
-    for (const [k, timer] of this.timers) {
-      if (timer.streamId === streamId && timer.eventType === eventType) this.timers.delete(k);
+    let own = this.timers.get(streamId);
+    if (own) {
+      for (const [timerId, timer] of own) if (timer.eventType === eventType) own.delete(timerId);
     }
     for (const effect of effects) {
       if (isStartTimer(effect)) {
         const { timerId, delayMs, eventType } = effect.params;
         const timer = { streamId, timerId, eventType, dueAt: at + delayMs, generation: ++this.generation };
-        this.timers.set(key(streamId, timerId), timer);
+        if (!own) this.timers.set(streamId, (own = new Map()));
+        own.set(timerId, timer);
         started.push(timer);
       } else if (isCancelTimer(effect)) {
         const { timerId } = effect.params;
-        if (this.timers.delete(key(streamId, timerId))) cancelled.push(timerId);
+        if (own?.delete(timerId)) cancelled.push(timerId);
       }
     }
+    if (own?.size === 0) this.timers.delete(streamId);
     return { started, cancelled };
   }
 
   /** Whether `timer` is still the pending one for its id (not fired, cancelled or restarted since). */
   isCurrent(timer: PendingTimer): boolean {
-    return this.timers.get(key(timer.streamId, timer.timerId))?.generation === timer.generation;
+    return this.timers.get(timer.streamId)?.get(timer.timerId)?.generation === timer.generation;
   }
 
   pending(): PendingTimer[] {
-    return [...this.timers.values()];
+    return [...this.timers.values()].flatMap((own) => [...own.values()]);
   }
 }
 
@@ -62,4 +66,3 @@ const isStartTimer = (effect: Effect): effect is Effect & { params: StartTimerPa
   effect.type === 'startTimer';
 const isCancelTimer = (effect: Effect): effect is Effect & { params: CancelTimerParams } =>
   effect.type === 'cancelTimer';
-const key = (streamId: string, timerId: string) => `${streamId}\u0000${timerId}`;
