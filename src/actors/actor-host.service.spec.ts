@@ -192,6 +192,22 @@ describe('ActorHost', () => {
     expect(() => host.onApplicationBootstrap()).toThrow(/No handlers for the effects of: worker, controller/);
   });
 
+  it('types the handlers from the machine’s declarations: a missing, misspelled or mistyped one does not compile', () => {
+    const clock = new ManualClock();
+    const host = new ActorHost(new InMemoryEventStore(clock), clock, new Upcaster());
+    const none = () => undefined;
+    // @ts-expect-error reportFailure is missing
+    host.handle(JOB, { enqueueJob: none, reportResult: none });
+    // @ts-expect-error enqueueJbo is not an effect of the job machine
+    expect(() => host.handle(JOB, { enqueueJbo: none, reportResult: none, reportFailure: none })).toThrow(
+      /two sets of handlers/,
+    );
+    const readsWorkerId = (params: { workerId: string }) => params.workerId;
+    const mistyped = { enqueueJob: readsWorkerId, reportResult: none, reportFailure: none };
+    // @ts-expect-error a job's enqueue params have no workerId
+    expect(() => host.handle(JOB, mistyped)).toThrow(/two sets of handlers/);
+  });
+
   it('refuses two sets of handlers for one kind', async () => {
     const { host } = await setUp();
     expect(() =>
