@@ -45,6 +45,14 @@ describe(`classifier (${DEFAULT_MODEL_ID}) on real and broken inputs`, () => {
     expect(hotDog[0].probability).toBeGreaterThan(0.95);
   });
 
+  it.each(['avif', 'webp', 'png'] as const)('names the parrot in %s as in JPEG: macaw', async (format) => {
+    const converted = await sharp(await readFile(path.join(photos, 'parrot.jpg')))
+      [format]()
+      .toBuffer();
+    const [best] = await classifier.classify(converted);
+    expect(best).toMatchObject({ index: 88, label: 'macaw' });
+  });
+
   it('returns five predictions, most probable first, with probabilities from a softmax', async () => {
     const predictions = await classifier.classify(await readFile(path.join(photos, 'cat_720p.jpg')));
 

@@ -99,6 +99,18 @@ describe('uploads are validated at the door', () => {
     expect(await app.get(ObjectStore).get(`inputs/${res.body.jobs[0].id}`)).toEqual(jpeg);
   });
 
+  it.each(['webp', 'gif', 'tiff', 'avif'] as const)(
+    'accepts a %s, as documented, with its content type',
+    async (format) => {
+      const image = await sharp({ create: { width: 32, height: 24, channels: 3, background: '#3a7' } })
+        [format]()
+        .toBuffer();
+      const res = await post().attach('files', image, `picture.${format}`).expect(202);
+      const stored = await app.get(ObjectStore).head(`inputs/${res.body.jobs[0].id}`);
+      expect(stored?.contentType).toBe(`image/${format}`);
+    },
+  );
+
   it('refuses a file that is not an image with 415 and a reason', async () => {
     const res = await post().attach('files', Buffer.from('just some text'), 'notes.jpg').expect(415);
     expect(res.body).toMatchObject({

@@ -19,6 +19,14 @@ describe('inspectImage', () => {
     });
   });
 
+  it('names an AVIF avif, though sharp reports its container as heif', async () => {
+    await expect(inspectImage(await canvas(64, 48).avif().toBuffer())).resolves.toEqual({
+      format: 'avif',
+      width: 64,
+      height: 48,
+    });
+  });
+
   it('reports the displayed size of a photo stored sideways with an EXIF orientation', async () => {
     const sideways = await canvas(40, 30).withMetadata({ orientation: 6 }).jpeg().toBuffer();
     await expect(inspectImage(sideways)).resolves.toEqual({ format: 'jpeg', width: 30, height: 40 });

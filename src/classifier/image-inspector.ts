@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { Metadata } from 'sharp';
 import { UndecodableImageError } from './classifier.errors';
 
 /** What an image header says, for validating uploads before they are stored. */
@@ -23,8 +23,16 @@ export async function inspectImage(image: Buffer): Promise<ImageInfo> {
     const metadata = await sharp(image).metadata();
     const { width, height } = metadata.autoOrient;
     if (!metadata.format || !width || !height) throw new Error('no format or dimensions in the header');
-    return { format: metadata.format, width, height };
+    return { format: formatOf(metadata), width, height };
   } catch (error) {
     throw new UndecodableImageError((error as Error).message, { cause: error });
   }
+}
+
+/**
+ * sharp names every HEIF container `heif`; one whose images are AV1 is an AVIF, which sharp
+ * decodes. (HEIC, HEVC inside HEIF, stays `heif`: the prebuilt sharp cannot decode it.)
+ */
+function formatOf({ format, compression }: Metadata): string {
+  return format === 'heif' && compression === 'av1' ? 'avif' : format!;
 }
