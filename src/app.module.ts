@@ -19,7 +19,7 @@ import { ProjectionsModule } from './projections/projections.module';
 import { PageController } from './web/page.controller';
 import { ServiceErrorFilter } from './web/service-error.filter';
 import { StreamController } from './web/stream.controller';
-import { MAX_FILES_PER_REQUEST, UploadController } from './web/upload.controller';
+import { UploadController } from './web/upload.controller';
 
 /** The control plane: event log, machine host, job pipeline, fleet, read models and the web tier. */
 @Module({})
@@ -42,7 +42,14 @@ export class AppModule {
         MulterModule.registerAsync({
           inject: [APP_CONFIG],
           useFactory: (c: AppConfig) => ({
-            limits: { fileSize: c.maxUploadBytes, files: MAX_FILES_PER_REQUEST },
+            limits: {
+              fileSize: c.maxUploadBytes,
+              files: c.multipart.files,
+              parts: c.multipart.parts,
+              fields: c.multipart.fields,
+              fieldSize: c.multipart.fieldBytes,
+              headerPairs: c.multipart.headerPairs,
+            },
           }),
         }),
       ],

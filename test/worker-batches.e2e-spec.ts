@@ -93,4 +93,28 @@ describe('the jobs one worker receives together', () => {
       ['job1', 'the batch took longer than 1 ms; given up'],
     ]);
   }, 90_000);
+
+  it('refuses an image over MAX_IMAGE_PIXELS itself, whatever the control plane let through', async () => {
+    await enqueueImages(dataDir, datasetImages('ilsvrc2012-val-sample').slice(0, 1));
+    const { queues } = openDataDir(dataDir);
+    const worker = spawnWorker(dataDir, { MAX_IMAGE_PIXELS: '1000' });
+    const messages: WorkerReport[][] = [];
+    await waitFor(
+      'the job refused',
+      async () => {
+        await collectMessages(queues, messages);
+        return messages.flat().some((r) => r.kind === 'jobRejected') ? true : undefined;
+      },
+      60_000,
+      10,
+    );
+    worker.child.kill('SIGTERM');
+    expect(await worker.exit).toBe(0);
+    const rejected = messages.flat().find((r) => r.kind === 'jobRejected') as {
+      jobId: string;
+      reason: string;
+    };
+    expect(rejected).toMatchObject({ jobId: 'job0', reason: expect.stringContaining('exceeds pixel limit') });
+    expect(messages.flat().some((r) => r.kind === 'jobClassified')).toBe(false);
+  }, 90_000);
 });

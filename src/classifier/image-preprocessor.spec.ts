@@ -87,4 +87,11 @@ describe('preprocessImage', () => {
     const truncated = jpeg.subarray(0, Math.floor(jpeg.length / 2));
     await expect(preprocessImage(truncated, spec)).rejects.toBeInstanceOf(UndecodableImageError);
   });
+
+  it('refuses an image over its pixel limit before decoding it, and takes one at the limit', async () => {
+    const png = await solid(100, 100, 10, 200, 30).png().toBuffer();
+    await expect(preprocessImage(png, spec, 9_999)).rejects.toThrow(/exceeds pixel limit/);
+    await expect(preprocessImage(png, spec, 9_999)).rejects.toBeInstanceOf(UndecodableImageError);
+    await expect(preprocessImage(png, spec, 10_000)).resolves.toBeInstanceOf(Float32Array);
+  });
 });

@@ -2,6 +2,8 @@ import sharp from 'sharp';
 import { InputSpec } from '../models/model-manifest.schema';
 import { UndecodableImageError } from './classifier.errors';
 
+export const DEFAULT_MAX_PIXELS = 50_000_000;
+
 /**
  * Turns encoded image bytes into one image's input tensor data: `3 × height × width` float32 values,
  * channel planes in `spec.channelOrder`, each value `(pixel / valueScale − mean) / std`.
@@ -10,15 +12,21 @@ import { UndecodableImageError } from './classifier.errors';
  * three channels), scale the shorter side to `resize.shorterSide` keeping the aspect ratio, keep
  * the centre square, then crop the centre `width × height`.
  *
- * @throws UndecodableImageError when sharp cannot decode the bytes.
+ * @param maxPixels the largest image decoded, width × height (default 50 000 000, the upload limit's
+ *   default): a decompression bomb is refused before its pixels are allocated.
+ * @throws UndecodableImageError when sharp cannot decode the bytes, or the image is larger.
  */
-export async function preprocessImage(image: Buffer, spec: InputSpec): Promise<Float32Array> {
+export async function preprocessImage(
+  image: Buffer,
+  spec: InputSpec,
+  maxPixels = DEFAULT_MAX_PIXELS,
+): Promise<Float32Array> {
   const { width, height } = spec;
   const side = spec.resize.shorterSide;
   let pixels: Buffer;
   try {
     // autoOrient: phone photos store pixels sideways plus an EXIF tag; the model needs them upright.
-    const { data, info } = await sharp(image, { autoOrient: true })
+    const { data, info } = await sharp(image, { autoOrient: true, limitInputPixels: maxPixels })
       .removeAlpha()
       .toColourspace('srgb')
       .resize(side, side, { fit: 'cover', position: 'centre', kernel: spec.resize.kernel })

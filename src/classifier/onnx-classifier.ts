@@ -3,7 +3,7 @@ import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { ModelManifest } from '../models/model-manifest.schema';
 import { ModelContractError, UndecodableImageError } from './classifier.errors';
-import { preprocessImage } from './image-preprocessor';
+import { DEFAULT_MAX_PIXELS, preprocessImage } from './image-preprocessor';
 import { Prediction, softmax, topK } from './top-k';
 
 /** Options of {@link OnnxClassifier.load}. */
@@ -17,6 +17,8 @@ export interface OnnxClassifierOptions {
   maxBatchSize?: number;
   /** Predictions returned per image, most probable first (default 5). */
   topK?: number;
+  /** The largest image decoded, width × height (default {@link DEFAULT_MAX_PIXELS}); larger ones are refused. */
+  maxPixels?: number;
 }
 
 /** A model's files, verified, as {@link fetchModel} returns them. */
@@ -44,6 +46,7 @@ export class OnnxClassifier {
     private readonly labels: readonly string[],
     private readonly maxBatchSize: number,
     private readonly k: number,
+    private readonly maxPixels: number,
   ) {}
 
   /**
@@ -68,7 +71,14 @@ export class OnnxClassifier {
       throw error;
     }
     const maxBatchSize = Math.min(options.maxBatchSize ?? 16, graphBatchLimit);
-    return new OnnxClassifier(manifest, session, labels, maxBatchSize, options.topK ?? 5);
+    return new OnnxClassifier(
+      manifest,
+      session,
+      labels,
+      maxBatchSize,
+      options.topK ?? 5,
+      options.maxPixels ?? DEFAULT_MAX_PIXELS,
+    );
   }
 
   /**
@@ -110,7 +120,9 @@ export class OnnxClassifier {
 
   /** Never rejects: each image's preprocessing succeeds or fails on its own. */
   private decode(images: readonly Buffer[]): Promise<PromiseSettledResult<Float32Array>[]> {
-    return Promise.allSettled(images.map((image) => preprocessImage(image, this.manifest.input)));
+    return Promise.allSettled(
+      images.map((image) => preprocessImage(image, this.manifest.input, this.maxPixels)),
+    );
   }
 
   private async classifyDecoded(tensors: PromiseSettledResult<Float32Array>[]): Promise<ClassifyOutcome[]> {

@@ -5,6 +5,8 @@
 export abstract class ServiceError extends Error {
   abstract readonly code: string;
   abstract readonly httpStatus: number;
+  /** Response headers that go with the error (`Retry-After`, say). */
+  readonly headers?: Record<string, string>;
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

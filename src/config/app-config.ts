@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { AwsConfig, Ec2Config, loadAwsConfig, loadEc2Config } from './aws-config';
 import { InvalidConfigError, parseEnv, positiveInt } from './env';
 import { DEFAULT_JOB_DEADLINE_MS } from '../../state-machines/job.machine';
+import { DEFAULT_MAX_PIXELS } from '../classifier/image-preprocessor';
 import { AWS_COOLDOWN_MS, AWS_SCALING, LOCAL_SCALING } from '../../state-machines/scaling-policy';
 import type { BackendSettings } from './backend-settings';
 
@@ -40,6 +41,9 @@ const FLEET_DEFAULTS = {
   },
 };
 
+/** The most files one request may carry, whatever MAX_FILES_PER_REQUEST says. */
+export const MAX_FILES_CEILING = 1000;
+
 const schema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -51,7 +55,13 @@ const schema = z
     MODEL: z.string().min(1).default('mobilenet_v2_1.0_224_quant'),
     MODEL_MIRROR: z.string().min(1).optional(),
     MAX_UPLOAD_BYTES: positiveInt().default(10 * 1024 * 1024),
-    MAX_IMAGE_PIXELS: positiveInt().default(50_000_000),
+    MAX_IMAGE_PIXELS: positiveInt().default(DEFAULT_MAX_PIXELS),
+    MAX_FILES_PER_REQUEST: positiveInt().max(MAX_FILES_CEILING).default(100),
+    MAX_MULTIPART_PARTS: positiveInt().default(120),
+    MAX_MULTIPART_FIELDS: z.coerce.number().int().min(0).default(10),
+    MAX_FIELD_BYTES: positiveInt().default(64 * 1024),
+    MAX_HEADER_PAIRS: positiveInt().default(100),
+    MAX_WAITING_CLASSIFY: positiveInt().default(256),
     RESULT_TIMEOUT_MS: positiveInt().default(120_000),
     MAX_ATTEMPTS: positiveInt().max(1000).default(3),
     JOB_DEADLINE_MS: positiveInt().default(DEFAULT_JOB_DEADLINE_MS),
@@ -116,6 +126,15 @@ export interface AppConfig {
   maxUploadBytes: number;
   /** Largest image accepted, width × height (env MAX_IMAGE_PIXELS, default 50 000 000). */
   maxImagePixels: number;
+  /**
+   * Bounds on one multipart request: files (env MAX_FILES_PER_REQUEST, default 100, at most
+   * 1 000), parts of any kind (MAX_MULTIPART_PARTS, 120), text fields (MAX_MULTIPART_FIELDS, 10),
+   * bytes of one field's value (MAX_FIELD_BYTES, 65 536) and header pairs of one part
+   * (MAX_HEADER_PAIRS, 100). Past one, 400 or 413 with the limit named.
+   */
+  multipart: { files: number; parts: number; fields: number; fieldBytes: number; headerPairs: number };
+  /** Most `POST /` waiting for their label at once; past it, 503 with `Retry-After` (env MAX_WAITING_CLASSIFY, default 256). */
+  maxWaitingClassify: number;
   /** How long `POST /` waits for a label before answering 504 (env RESULT_TIMEOUT_MS, default 120 000). */
   resultTimeoutMs: number;
   /** Deliveries of a job before it is dead-lettered and fails (env MAX_ATTEMPTS, default 3). */
@@ -171,6 +190,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     modelMirror: e.MODEL_MIRROR && resolve(e.MODEL_MIRROR),
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     maxImagePixels: e.MAX_IMAGE_PIXELS,
+    multipart: {
+      files: e.MAX_FILES_PER_REQUEST,
+      parts: e.MAX_MULTIPART_PARTS,
+      fields: e.MAX_MULTIPART_FIELDS,
+      fieldBytes: e.MAX_FIELD_BYTES,
+      headerPairs: e.MAX_HEADER_PAIRS,
+    },
+    maxWaitingClassify: e.MAX_WAITING_CLASSIFY,
     resultTimeoutMs: e.RESULT_TIMEOUT_MS,
     maxAttempts: e.MAX_ATTEMPTS,
     jobDeadlineMs: e.JOB_DEADLINE_MS,

@@ -109,6 +109,7 @@ export class FleetService implements OnModuleInit, OnModuleDestroy {
       WORKER_BATCH_SIZE: String(workerBatchSize),
       VISIBILITY_TIMEOUT_MS: String(visibilityTimeoutMs),
       BATCH_DEADLINE_MS: String(this.config.batchDeadlineMs),
+      MAX_IMAGE_PIXELS: String(this.config.maxImagePixels),
       ...(this.config.aws ? awsWorkerEnv(this.config.aws) : {}),
     };
   }

@@ -12,6 +12,7 @@ export class ServiceErrorFilter implements ExceptionFilter {
   catch(error: ServiceError | HttpException, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     if (error instanceof ServiceError) {
+      if (error.headers) response.set(error.headers);
       response.status(error.httpStatus).json({ error: error.code, message: error.message });
       return;
     }

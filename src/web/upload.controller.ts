@@ -13,10 +13,9 @@ import type { Response } from 'express';
 import { JobsService, UploadedFile as Upload } from '../jobs/jobs.service';
 import { parseIdempotencyKey } from '../jobs/submissions';
 import { NoFileError } from '../jobs/upload.errors';
+import { MAX_FILES_CEILING } from '../config/app-config';
 import { UploadLatencyInterceptor } from '../metrics/upload-latency.interceptor';
-
-/** Most files in one `POST /api/jobs`. */
-export const MAX_FILES_PER_REQUEST = 500;
+import { ClassifyAdmission } from './classify-admission.interceptor';
 
 /** Uploads: the REST API, and the course client's `POST /` that answers with the label. */
 @Controller()
@@ -32,7 +31,8 @@ export class UploadController {
    */
   @Post('api/jobs')
   @HttpCode(202)
-  @UseInterceptors(FilesInterceptor('files', MAX_FILES_PER_REQUEST))
+  // The configured limit (MAX_FILES_PER_REQUEST) is the multipart parser's; this is its ceiling.
+  @UseInterceptors(FilesInterceptor('files', MAX_FILES_CEILING))
   async create(
     @UploadedFiles() files: Upload[] | undefined,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
@@ -53,10 +53,11 @@ export class UploadController {
   /**
    * The course client's contract: `POST /` with the image in multipart field `myfile` waits for
    * the label and answers 200 `text/plain` with it — or JSON `{ jobId, label, top5 }` when the
-   * client accepts `application/json`. Past the result timeout, 504 with a reason.
+   * client accepts `application/json`. Past the result timeout, 504 with a reason; with
+   * `MAX_WAITING_CLASSIFY` requests waiting already, 503 with `Retry-After`, before the upload is read.
    */
   @Post()
-  @UseInterceptors(FileInterceptor('myfile'))
+  @UseInterceptors(ClassifyAdmission, FileInterceptor('myfile'))
   async classify(
     @UploadedFile() file: Upload | undefined,
     @Headers('accept') accept: string | undefined,

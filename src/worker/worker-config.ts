@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { BackendSettings } from '../config/backend-settings';
 import { loadAwsConfig } from '../config/aws-config';
+import { DEFAULT_MAX_PIXELS } from '../classifier/image-preprocessor';
 import { parseEnv, positiveInt } from '../config/env';
 
 const schema = z.object({
@@ -17,6 +18,7 @@ const schema = z.object({
   HEARTBEAT_MS: positiveInt().default(5000),
   VISIBILITY_TIMEOUT_MS: positiveInt().default(30_000),
   BATCH_DEADLINE_MS: positiveInt().default(120_000),
+  MAX_IMAGE_PIXELS: positiveInt().default(DEFAULT_MAX_PIXELS),
 });
 
 /** A worker process's settings; the control plane passes them in the environment when it launches one. */
@@ -47,6 +49,8 @@ export interface WorkerConfig {
   visibilityTimeoutMs: number;
   /** A batch that takes longer is given up and its jobs left to come back (env BATCH_DEADLINE_MS, default 120 000). */
   batchDeadlineMs: number;
+  /** The largest image the worker decodes, width × height, as the control plane's upload limit (env MAX_IMAGE_PIXELS, default 50 000 000). */
+  maxImagePixels: number;
 }
 
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -66,6 +70,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     heartbeatMs: e.HEARTBEAT_MS,
     visibilityTimeoutMs: e.VISIBILITY_TIMEOUT_MS,
     batchDeadlineMs: e.BATCH_DEADLINE_MS,
+    maxImagePixels: e.MAX_IMAGE_PIXELS,
   };
 }
 

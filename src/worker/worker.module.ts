@@ -48,6 +48,7 @@ export class WorkerModule {
               mirrorDirs: defaultMirrorDirs(repoRoot, env),
               intraOpNumThreads: config.threads,
               maxBatchSize: config.batchSize,
+              maxPixels: config.maxImagePixels,
             });
           },
         },
