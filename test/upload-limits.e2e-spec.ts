@@ -1,40 +1,27 @@
 import { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import request from 'supertest';
-import { AppModule } from '../src/app.module';
-import { testConfig } from '../src/config/app-config';
 import { waitFor } from './support/control-plane-process';
+import { InProcessService, startInProcessService } from './support/in-process-service';
 import { datasetImages } from './support/paths';
 
 describe('bounds on what one request, and the waiting requests together, may hold', () => {
+  let service: InProcessService;
   let app: INestApplication;
-  let dataDir: string;
   const jpeg = readFileSync(datasetImages('ilsvrc2012-val-sample')[0]);
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'upload-limits-'));
     // No worker, ever (a maximum of none): a POST / waits until its result timeout.
-    const config = testConfig({
-      port: 0,
-      dataDir,
+    service = await startInProcessService('upload-limits', {
       minWorkers: 0,
       maxWorkers: 0,
       multipart: { files: 3, parts: 6, fields: 1, fieldBytes: 16, headerPairs: 100 },
       maxWaitingClassify: 1,
       resultTimeoutMs: 3_000,
     });
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
+    app = service.app;
   });
-
-  afterAll(async () => {
-    await app.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => service.close());
 
   const jobsRecorded = async () =>
     (await request(app.getHttpServer()).get('/api/jobs?limit=1').expect(200)).body.total as number;

@@ -5,9 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppModule } from '../../src/app.module';
-import { testConfig } from '../../src/config/app-config';
+import { AppConfig, testConfig } from '../../src/config/app-config';
 
-/** The control plane in this process, with one real worker process, listening on a free loopback port. */
+/** The control plane in this process (by default with one real worker process), listening on a free loopback port. */
 export interface InProcessService {
   app: INestApplication;
   /** `http://127.0.0.1:<port>` */
@@ -16,12 +16,17 @@ export interface InProcessService {
   close(): Promise<void>;
 }
 
-/** Starts the whole app over a fresh data folder named after `name`; resolves once it listens. */
-export async function startInProcessService(name: string): Promise<InProcessService> {
+/**
+ * Starts the whole app over a fresh data folder named after `name`, with `settings` over the
+ * defaults (one worker); resolves once it listens.
+ */
+export async function startInProcessService(
+  name: string,
+  settings: Partial<AppConfig> = {},
+): Promise<InProcessService> {
   const dataDir = mkdtempSync(join(tmpdir(), `${name}-`));
-  const moduleRef = await Test.createTestingModule({
-    imports: [AppModule.forRoot(testConfig({ port: 0, dataDir, minWorkers: 1, maxWorkers: 1 }))],
-  }).compile();
+  const config = testConfig({ port: 0, dataDir, minWorkers: 1, maxWorkers: 1, ...settings });
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
   await app.listen(0, '127.0.0.1');
   return {
