@@ -119,12 +119,15 @@ describe('uploads are validated at the door', () => {
     });
   });
 
-  it('refuses an image format it does not take (SVG) with 415', async () => {
+  it('refuses an SVG by its first bytes with 415, before any decoder sees it', async () => {
     const svg = Buffer.from(
       '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8"/></svg>',
     );
     const res = await post().attach('files', svg, 'vector.svg').expect(415);
-    expect(res.body.error).toBe('unsupported_image_format');
+    expect(res.body).toMatchObject({
+      error: 'not_an_image',
+      message: expect.stringContaining('jpeg, png, webp, gif, tiff, avif'),
+    });
   });
 
   it('refuses an image with too many pixels with 413', async () => {

@@ -1,4 +1,5 @@
 import { inspectImage } from '../classifier/image-inspector';
+import { sniffSignature } from './magic-bytes';
 import { ImageTooLargeError, NotAnImageError, UnsupportedImageFormatError } from './upload.errors';
 
 /** Formats the classifier decodes; SVG and the rest are refused at the door. */
@@ -22,7 +23,7 @@ export interface ValidatedImage {
 
 /**
  * Checks an upload is really an image the service takes, within the byte and pixel limits, by
- * its header (what the client claims about the type is not trusted).
+ * its first bytes and then its header (what the client claims about the type is not trusted).
  * @throws NotAnImageError, UnsupportedImageFormatError, ImageTooLargeError — each with a reason.
  */
 export async function validateImage(
@@ -32,6 +33,12 @@ export async function validateImage(
   if (bytes.length === 0) throw new NotAnImageError('The file is empty');
   if (bytes.length > limits.maxBytes) {
     throw new ImageTooLargeError(`The file has ${bytes.length} bytes; the limit is ${limits.maxBytes}`);
+  }
+  if (!sniffSignature(bytes)) {
+    throw new NotAnImageError(
+      'The file is not an image in an accepted format (by its first bytes); use one of ' +
+        ACCEPTED_FORMATS.join(', '),
+    );
   }
   let info;
   try {
