@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { MulterModule } from '@nestjs/platform-express';
 import { ActorsModule } from './actors/actors.module';
 import { AdaptersModule } from './adapters/adapters.module';
@@ -16,6 +16,8 @@ import { JobsModule } from './jobs/jobs.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PipelineModule } from './pipeline/pipeline.module';
 import { ProjectionsModule } from './projections/projections.module';
+import { ApiKeys } from './security/api-keys';
+import { KeyGuard } from './security/key.guard';
 import { PageController } from './web/page.controller';
 import { ServiceErrorFilter } from './web/service-error.filter';
 import { StreamController } from './web/stream.controller';
@@ -62,7 +64,11 @@ export class AppModule {
         StreamController,
         PageController,
       ],
-      providers: [{ provide: APP_FILTER, useClass: ServiceErrorFilter }],
+      providers: [
+        { provide: APP_FILTER, useClass: ServiceErrorFilter },
+        { provide: ApiKeys, useValue: new ApiKeys(config.keys.api, config.keys.admin) },
+        { provide: APP_GUARD, useClass: KeyGuard },
+      ],
     };
   }
 }

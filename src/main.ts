@@ -12,9 +12,16 @@ import { loadConfig } from './config/app-config';
 async function main(): Promise<void> {
   const config = loadConfig();
   const app = await NestFactory.create(AppModule.forRoot(config), { logger: createLogger() });
-  await app.listen(config.port);
+  await app.listen(config.port, config.host);
   const logger = new Logger('main');
-  logger.log(`Control plane listening on http://localhost:${config.port} (data in ${config.dataDir})`);
+  const where = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const keys =
+    config.keys.api.length + config.keys.admin.length > 0
+      ? 'keys required'
+      : 'no keys: open to whoever reaches it';
+  logger.log(
+    `Control plane listening on http://${where}:${config.port} (${keys}; data in ${config.dataDir})`,
+  );
 
   let closing = false;
   const close = async (signal: string) => {

@@ -131,3 +131,39 @@ describe('loadConfig defaults by where workers run', () => {
     );
   });
 });
+
+describe('loadConfig: keys and protected mode', () => {
+  const key = 'a-key-of-sixteen-chars';
+
+  it('listens on this machine only by default, with no keys', () => {
+    expect(loadConfig({})).toMatchObject({ host: '127.0.0.1', keys: { api: [], admin: [] } });
+  });
+
+  it('reads comma-separated keys, trimmed', () => {
+    expect(loadConfig({ API_KEYS: ` ${key}1 , ${key}2 `, ADMIN_KEYS: `${key}3` }).keys).toEqual({
+      api: [`${key}1`, `${key}2`],
+      admin: [`${key}3`],
+    });
+  });
+
+  it('refuses a key shorter than 16 characters, without printing it', () => {
+    expect(() => loadConfig({ API_KEYS: 'short-secret' })).toThrow(/at least 16 characters/);
+    expect(() => loadConfig({ API_KEYS: 'short-secret' })).not.toThrow(/short-secret/);
+  });
+
+  it.each(['0.0.0.0', '::', '10.0.0.5'])('refuses %s with no keys, saying how to set them', (host) => {
+    expect(() => loadConfig({ HOST: host })).toThrow(/set API_KEYS.*ALLOW_ANONYMOUS=true/);
+  });
+
+  it.each([
+    ['with an API key', { API_KEYS: key }],
+    ['with an admin key', { ADMIN_KEYS: key }],
+    ['knowingly open', { ALLOW_ANONYMOUS: 'true' }],
+  ])('takes a public address %s', (_, env) => {
+    expect(loadConfig({ HOST: '0.0.0.0', ...env }).host).toBe('0.0.0.0');
+  });
+
+  it.each(['localhost', '127.0.0.2', '::1'])('takes the loopback address %s with no keys', (host) => {
+    expect(loadConfig({ HOST: host }).host).toBe(host);
+  });
+});

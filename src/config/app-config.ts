@@ -41,12 +41,28 @@ const FLEET_DEFAULTS = {
   },
 };
 
+/** A comma-separated list of keys, each at least 16 characters (a key is a secret, not a name). */
+const keyList = z
+  .string()
+  .default('')
+  .transform((text) =>
+    text
+      .split(',')
+      .map((key) => key.trim())
+      .filter((key) => key.length > 0),
+  )
+  .refine((keys) => keys.every((key) => key.length >= 16), 'each key must be at least 16 characters long');
+
 /** The most files one request may carry, whatever MAX_FILES_PER_REQUEST says. */
 export const MAX_FILES_CEILING = 1000;
 
 const schema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    API_KEYS: keyList,
+    ADMIN_KEYS: keyList,
+    ALLOW_ANONYMOUS: z.enum(['true', 'false']).default('false'),
     DATA_DIR: z.string().min(1).default('data'),
     PROFILE: z.enum(['local', 'aws']).default('local'),
     COMPUTE: z.enum(['local', 'ec2']).optional(),
@@ -94,10 +110,40 @@ const schema = z
   .refine((env) => env.COMPUTE !== 'ec2' || env.PROFILE === 'aws', {
     message: 'ec2 needs PROFILE=aws: instances cannot reach the local queues',
     path: ['COMPUTE'],
-  });
+  })
+  // Protected mode, as Redis has it: reachable from other hosts only with keys, or knowingly open.
+  .refine(
+    (env) =>
+      isLoopback(env.HOST) ||
+      env.API_KEYS.length + env.ADMIN_KEYS.length > 0 ||
+      env.ALLOW_ANONYMOUS === 'true',
+    {
+      message:
+        'listening on a non-loopback address with no keys would let anyone upload, read every job and grow the fleet: ' +
+        'set API_KEYS (and ADMIN_KEYS for /debug, /metrics, /api/fleet and /api/controller), ' +
+        'or set ALLOW_ANONYMOUS=true if the service must be open (the course grader sends no key)',
+      path: ['HOST'],
+    },
+  );
+
+/** Whether `host` is this machine only (a loopback address or `localhost`). */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
 
 /** The control plane's settings, read from the environment and validated once at start. */
 export interface AppConfig {
+  /**
+   * Address to listen on (env HOST, default `127.0.0.1`: this machine only). Any other address
+   * needs keys, or ALLOW_ANONYMOUS=true.
+   */
+  host: string;
+  /**
+   * Keys (env API_KEYS and ADMIN_KEYS, comma-separated, each ≥ 16 characters; none by default).
+   * With any set, uploads and the REST API need an API or admin key, and `/debug`, `/metrics`,
+   * `/api/fleet` and `/api/controller` an admin key. Never logged.
+   */
+  keys: { api: string[]; admin: string[] };
   /** HTTP port (env PORT, default 3000; 0 = any free port). */
   port: number;
   /** Folder for the SQLite files and stored objects (env DATA_DIR, default `./data`). */
@@ -179,6 +225,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const compute = e.COMPUTE;
   return {
     port: e.PORT,
+    host: e.HOST,
+    keys: { api: e.API_KEYS, admin: e.ADMIN_KEYS },
     dataDir: resolve(e.DATA_DIR),
     profile: e.PROFILE,
     compute,

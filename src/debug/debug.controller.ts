@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { findRepoRoot } from '../models/model-sources';
 import { parseRequest } from '../common/invalid-request.error';
 import { DebugService } from './debug.service';
+import { Access } from '../security/access';
 
 const PAGE_DIR = join(findRepoRoot(__dirname), 'src', 'web', 'public', 'debug');
 // From node_modules, never a CDN: the page must work with no network.
@@ -23,6 +24,7 @@ const inspectQuery = z.object({ k: z.coerce.number().int().optional() });
 const actorsQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(25) });
 
 /** The state-machine visualizer: the `/debug` page, its assets and the JSON and SSE it reads. */
+@Access('admin')
 @Controller('debug')
 export class DebugController {
   constructor(private readonly debug: DebugService) {}

@@ -8,6 +8,7 @@ import { EventStore, StoredEvent } from '../ports/event-store.port';
 import { parseRequest } from '../common/invalid-request.error';
 import { AutoscalerService } from './autoscaler.service';
 import { CONTROLLER_STREAM } from '../actors/actor-kinds';
+import { Access } from '../security/access';
 
 const decisionsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50) });
 
@@ -49,6 +50,7 @@ function outcomes(events: StoredEvent[]): Map<number, Pick<DecisionView, 'outcom
 }
 
 /** The autoscaler: its state and the decisions it recorded, with their inputs and reasons. */
+@Access('admin')
 @Controller('api/controller')
 export class AutoscalerController {
   constructor(

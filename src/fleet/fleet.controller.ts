@@ -3,10 +3,12 @@ import { z } from 'zod';
 import { WorkerView } from '../projections/workers.projection';
 import { QueryService } from '../projections/query.service';
 import { parseRequest } from '../common/invalid-request.error';
+import { Access } from '../security/access';
 
 const fleetQuery = z.object({ all: z.enum(['true', 'false']).default('false') });
 
 /** The worker fleet. */
+@Access('admin')
 @Controller('api/fleet')
 export class FleetController {
   constructor(private readonly queries: QueryService) {}

@@ -6,10 +6,12 @@ import { REQUEST_QUEUE } from '../pipeline/queue-tokens';
 import { EventStore } from '../ports/event-store.port';
 import { ObjectStore } from '../ports/object-store.port';
 import { Queue } from '../ports/queue.port';
+import { Access } from '../security/access';
 
 type Check = { ok: boolean; detail: string };
 
 /** Liveness and readiness, for load balancers and orchestrators. */
+@Access('public')
 @Controller('health')
 export class HealthController {
   constructor(

@@ -1,8 +1,10 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { Registry } from 'prom-client';
+import { Access } from '../security/access';
 
 /** `GET /metrics`: the app's registry in Prometheus' text exposition format (version 0.0.4). */
+@Access('admin')
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly registry: Registry) {}

@@ -2,10 +2,12 @@ import { Controller, Get, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { join } from 'node:path';
 import { findRepoRoot } from '../models/model-sources';
+import { Access } from '../security/access';
 
 const PUBLIC_DIR = join(findRepoRoot(__dirname), 'src', 'web', 'public');
 
 /** The upload page and its assets, from `src/web/public`. */
+@Access('public')
 @Controller()
 export class PageController {
   @Get()
