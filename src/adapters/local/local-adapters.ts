@@ -43,7 +43,9 @@ export function openLocalObjectStore(dataDir: string): FsObjectStore {
 /** Workers as child processes of this one, running the built worker entry (`dist/src/worker.js`). */
 export function createWorkerProcesses(clock: Clock): ProcessCompute {
   const root = findRepoRoot(__dirname);
-  return new ProcessCompute({ args: [join(root, 'dist', 'src', 'worker.js')], cwd: root, clock });
+  // Workers answer no request: the control plane's keys are none of their business.
+  const { API_KEYS: _api, ADMIN_KEYS: _admin, ...baseEnv } = process.env;
+  return new ProcessCompute({ args: [join(root, 'dist', 'src', 'worker.js')], cwd: root, clock, baseEnv });
 }
 
 /** Every event of a data folder's log, read by a connection of its own (for tools and tests). */
