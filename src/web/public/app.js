@@ -32,6 +32,27 @@ const STATUS_RANK = {
 const FINISHED = new Set(['reported', 'rejected', 'failed', 'error']);
 
 const $ = (id) => document.getElementById(id);
+
+// The API key, asked for once when the service wants one, kept for this tab only.
+const KEY_STORAGE = 'eir-api-key';
+const storedKey = () => sessionStorage.getItem(KEY_STORAGE) || undefined;
+
+/**
+ * fetch() with the key, if one was given. A 401 sent with the key in hand asks for a key (once:
+ * requests already under way when it is given retry with it), then tries again.
+ */
+async function api(path, options = {}, { ask = true } = {}) {
+  const send = (key) =>
+    fetch(path, { ...options, headers: { ...options.headers, ...(key && { 'X-Api-Key': key }) } });
+  const sentWith = storedKey();
+  const response = await send(sentWith);
+  if (response.status !== 401 || !ask) return response;
+  if (storedKey() !== sentWith) return send(storedKey());
+  const key = window.prompt('This service needs an API key. Key:')?.trim();
+  if (!key) return response;
+  sessionStorage.setItem(KEY_STORAGE, key);
+  return send(key);
+}
 const rowsBody = $('job-rows');
 const rowTemplate = $('job-row-template');
 
@@ -79,7 +100,7 @@ async function upload(entry) {
   body.append('files', entry.file, entry.file.name);
   let response;
   try {
-    response = await fetch('/api/jobs', { method: 'POST', body });
+    response = await api('/api/jobs', { method: 'POST', body });
   } catch {
     return setStatus(entry, 'error', 'Network error: the upload did not reach the server.');
   }
@@ -182,7 +203,7 @@ async function refetchUnfinished() {
   await Promise.all(
     open.map(async (entry) => {
       try {
-        const response = await fetch(`/api/jobs/${encodeURIComponent(entry.id)}`);
+        const response = await api(`/api/jobs/${encodeURIComponent(entry.id)}`);
         if (response.ok) applyView(await response.json());
       } catch {
         /* the next reconnect tries again */
@@ -192,7 +213,9 @@ async function refetchUnfinished() {
 }
 
 function connectStream() {
-  const stream = new EventSource('/api/stream');
+  // EventSource sends no headers: the key goes in the query.
+  const key = storedKey();
+  const stream = new EventSource(key ? `/api/stream?key=${encodeURIComponent(key)}` : '/api/stream');
   stream.addEventListener('job', (event) => {
     try {
       applyView(JSON.parse(event.data));
@@ -212,7 +235,8 @@ async function pollFleet() {
   const panel = $('fleet');
   if (!document.hidden) {
     try {
-      const response = await fetch('/api/fleet');
+      // An admin route: shown to an admin key (or when the service has no keys), hidden otherwise.
+      const response = await api('/api/fleet', {}, { ask: false });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       renderFleet((await response.json()).workers ?? []);
       panel.hidden = false;
