@@ -57,19 +57,23 @@ describe('API and admin keys', () => {
   });
 
   it('answers 403 to an API key on an admin route, and lets an admin key through everywhere', async () => {
-    for (const path of ['/metrics', '/api/fleet', '/api/controller', '/debug']) {
+    for (const path of ['/metrics', '/api/fleet', '/api/controller', '/debug/api/statecharts']) {
       const res = await http().get(path).set('X-Api-Key', API_KEY);
       expect([path, res.status, res.body.error]).toEqual([path, 403, 'wrong_role']);
       expect([path, (await http().get(path).set('X-Api-Key', ADMIN_KEY)).status]).toEqual([path, 200]);
     }
     await http().get('/api/jobs').set('Authorization', `Bearer ${ADMIN_KEY}`).expect(200);
-    // A browser's navigation sends no header: the key may come as ?key=.
-    await http().get(`/debug?key=${ADMIN_KEY}`).expect(200);
+    // EventSource sends no header: the key may come as ?key=.
+    await http().get(`/debug/api/statecharts?key=${ADMIN_KEY}`).expect(200);
+    await http().get(`/debug/api/statecharts?key=${API_KEY}`).expect(403);
   });
 
-  it('keeps the page and the health checks public', async () => {
+  it('keeps the pages, their scripts and the health checks public: they hold no data', async () => {
     await http().get('/').expect(200);
     await http().get('/app.js').expect(200);
+    await http().get('/api-key.js').expect(200);
+    await http().get('/debug').expect(200);
+    await http().get('/debug/debug.js').expect(200);
     await http().get('/health/live').expect(200);
   });
 });

@@ -29,11 +29,14 @@ const actorsQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).de
 export class DebugController {
   constructor(private readonly debug: DebugService) {}
 
+  // The page and its assets hold no data: anyone may load them; what they fetch needs the admin key.
+  @Access('public')
   @Get()
   page(@Res() res: Response): void {
     res.sendFile(join(PAGE_DIR, 'index.html'));
   }
 
+  @Access('public')
   @Get('assets/mermaid.min.js')
   mermaid(@Res() res: Response): void {
     res.type('text/javascript').sendFile(MERMAID_SCRIPT, { maxAge: '1h' });
@@ -75,6 +78,7 @@ export class DebugController {
     return this.debug.inspect(ref, parseRequest(inspectQuery, query).k);
   }
 
+  @Access('public')
   @Get(':asset')
   asset(@Param('asset') asset: string, @Res() res: Response): void {
     const type = PAGE_ASSETS.get(asset);

@@ -20,6 +20,11 @@ export class PageController {
     res.type('text/javascript').sendFile(join(PUBLIC_DIR, 'app.js'));
   }
 
+  @Get('api-key.js')
+  keyScript(@Res() res: Response): void {
+    res.type('text/javascript').sendFile(join(PUBLIC_DIR, 'api-key.js'));
+  }
+
   @Get('app.css')
   style(@Res() res: Response): void {
     res.type('text/css').sendFile(join(PUBLIC_DIR, 'app.css'));

@@ -4,13 +4,16 @@ import { InProcessService, startInProcessService } from '../support/in-process-s
 import { datasetImages } from '../support/paths';
 
 const API_KEY = 'page-key-0123456789abcdef';
+const ADMIN_KEY = 'admin-page-key-0123456789abcdef';
 
 describe('The upload page against a service with keys', () => {
   let service: InProcessService;
   let browser: Browser;
 
   beforeAll(async () => {
-    service = await startInProcessService('upload-page-keys', { keys: { api: [API_KEY], admin: [] } });
+    service = await startInProcessService('upload-page-keys', {
+      keys: { api: [API_KEY], admin: [ADMIN_KEY] },
+    });
     browser = await launchBrowser();
   }, 60_000);
 
@@ -40,4 +43,18 @@ describe('The upload page against a service with keys', () => {
     expect(await page.locator('#fleet').isHidden()).toBe(true);
     await page.close();
   }, 90_000);
+
+  it('has /debug ask for an admin key, and draw the machines with it', async () => {
+    const page = await browser.newPage();
+    const prompts: string[] = [];
+    page.on('dialog', (dialog) => {
+      prompts.push(dialog.message());
+      void dialog.accept(ADMIN_KEY);
+    });
+    await page.goto(`${service.url}/debug`);
+    await page.waitForSelector('#chart-job svg g.node', { timeout: 30_000 });
+    expect(prompts).toEqual(['This page needs an admin key. Key:']);
+    expect(await page.evaluate(() => sessionStorage.getItem('eir-api-key'))).toBe(ADMIN_KEY);
+    await page.close();
+  }, 60_000);
 });

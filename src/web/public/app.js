@@ -1,4 +1,5 @@
 'use strict';
+/* global eirApi */
 
 const CONCURRENT_UPLOADS = 4;
 const FLEET_POLL_MS = 2000;
@@ -33,26 +34,6 @@ const FINISHED = new Set(['reported', 'rejected', 'failed', 'error']);
 
 const $ = (id) => document.getElementById(id);
 
-// The API key, asked for once when the service wants one, kept for this tab only.
-const KEY_STORAGE = 'eir-api-key';
-const storedKey = () => sessionStorage.getItem(KEY_STORAGE) || undefined;
-
-/**
- * fetch() with the key, if one was given. A 401 sent with the key in hand asks for a key (once:
- * requests already under way when it is given retry with it), then tries again.
- */
-async function api(path, options = {}, { ask = true } = {}) {
-  const send = (key) =>
-    fetch(path, { ...options, headers: { ...options.headers, ...(key && { 'X-Api-Key': key }) } });
-  const sentWith = storedKey();
-  const response = await send(sentWith);
-  if (response.status !== 401 || !ask) return response;
-  if (storedKey() !== sentWith) return send(storedKey());
-  const key = window.prompt('This service needs an API key. Key:')?.trim();
-  if (!key) return response;
-  sessionStorage.setItem(KEY_STORAGE, key);
-  return send(key);
-}
 const rowsBody = $('job-rows');
 const rowTemplate = $('job-row-template');
 
@@ -100,7 +81,7 @@ async function upload(entry) {
   body.append('files', entry.file, entry.file.name);
   let response;
   try {
-    response = await api('/api/jobs', { method: 'POST', body });
+    response = await eirApi.fetch('/api/jobs', { method: 'POST', body });
   } catch {
     return setStatus(entry, 'error', 'Network error: the upload did not reach the server.');
   }
@@ -203,7 +184,7 @@ async function refetchUnfinished() {
   await Promise.all(
     open.map(async (entry) => {
       try {
-        const response = await api(`/api/jobs/${encodeURIComponent(entry.id)}`);
+        const response = await eirApi.fetch(`/api/jobs/${encodeURIComponent(entry.id)}`);
         if (response.ok) applyView(await response.json());
       } catch {
         /* the next reconnect tries again */
@@ -213,9 +194,7 @@ async function refetchUnfinished() {
 }
 
 function connectStream() {
-  // EventSource sends no headers: the key goes in the query.
-  const key = storedKey();
-  const stream = new EventSource(key ? `/api/stream?key=${encodeURIComponent(key)}` : '/api/stream');
+  const stream = new EventSource(eirApi.streamUrl('/api/stream'));
   stream.addEventListener('job', (event) => {
     try {
       applyView(JSON.parse(event.data));
@@ -236,7 +215,7 @@ async function pollFleet() {
   if (!document.hidden) {
     try {
       // An admin route: shown to an admin key (or when the service has no keys), hidden otherwise.
-      const response = await api('/api/fleet', {}, { ask: false });
+      const response = await eirApi.fetch('/api/fleet', {}, { ask: false });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       renderFleet((await response.json()).workers ?? []);
       panel.hidden = false;

@@ -1,4 +1,5 @@
 'use strict';
+/* global eirApi */
 /* global mermaid -- loaded by the page from /debug/assets/mermaid.min.js */
 
 // Shared by the debug page's scripts (loaded after this one): helpers, chart rendering and the live stream.
@@ -42,7 +43,12 @@ debugPage.renderChart = function renderChart(container, text) {
 
 /** GETs JSON; throws an Error carrying the server's `message` for a non-2xx answer. */
 debugPage.getJson = async function getJson(url) {
-  const response = await fetch(url);
+  // A 403 too: the key this tab holds may be an API key, and this page needs an admin one.
+  const response = await eirApi.fetch(
+    url,
+    {},
+    { askOn: [401, 403], question: 'This page needs an admin key. Key:' },
+  );
   const body = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(body.message || `HTTP ${response.status}`);
   return body;
@@ -79,7 +85,7 @@ function showStatecharts(statecharts) {
 
 function connectStream() {
   const status = debugPage.$('live-status');
-  const stream = new EventSource('/debug/api/stream');
+  const stream = new EventSource(eirApi.streamUrl('/debug/api/stream'));
   stream.addEventListener('statecharts', (event) => {
     showStatecharts(JSON.parse(event.data));
     debugPage.changeListeners.forEach((listener) => listener());
