@@ -3,7 +3,8 @@ import { InMemoryEventStore } from '../adapters/memory/in-memory-event-store';
 import { ManualClock } from '../clock/manual-clock';
 import { Upcaster } from '../events/upcaster';
 import { ActorExistsError, UnknownActorError, UnknownStreamKindError } from './actor-host.errors';
-import { ActorHost, SET_ASIDE_STREAM } from './actor-host.service';
+import { ActorHost } from './actor-host.service';
+import { SET_ASIDE_STREAM } from './set-aside';
 import { ActorKind, CONTROLLER, CONTROLLER_STREAM, JOB, WORKER } from './actor-kinds';
 import { EffectHandlers } from './effect-handlers';
 

@@ -1,12 +1,4 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  OnApplicationBootstrap,
-  OnModuleDestroy,
-  OnModuleInit,
-  Optional,
-} from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
 import { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
 import type { EffectDeclarations } from '../../state-machines/effects';
@@ -19,14 +11,9 @@ import { Clock, TimerHandle } from '../ports/clock.port';
 import { EventStore, StoredEvent } from '../ports/event-store.port';
 import { ActorExistsError, UnknownActorError, UnknownStreamKindError } from './actor-host.errors';
 import { ACTOR_KINDS, ActorKind, kindOfStream } from './actor-kinds';
-import {
-  DEFAULT_EFFECT_RETRY,
-  EffectContext,
-  EffectHandlers,
-  EffectRetryPolicy,
-  isPermanent,
-  retryDelayMs,
-} from './effect-handlers';
+import { EffectContext, EffectHandlers } from './effect-handlers';
+import { EffectRetries } from './effect-retries';
+import { SetAside } from './set-aside';
 import { PendingTimer, TimerBook } from './timer-book';
 
 /** One actor as the host holds it. */
@@ -60,17 +47,6 @@ export interface ReplayStats {
   setAside: number;
 }
 
-/** A stored event passed over on replay, as its `RecordSetAside` event names it. */
-export interface SetAsideRecord {
-  position: number;
-  streamId: string;
-  type: string;
-  reason: string;
-}
-
-/** The stream of `RecordSetAside` events; no machine owns it. */
-export const SET_ASIDE_STREAM = 'set-aside';
-
 /** Effects an actor's current state still owes: those its entry asked for, at `event`. */
 interface OwedEffects {
   kind: ActorKind;
@@ -79,15 +55,6 @@ interface OwedEffects {
 }
 
 type AnyEffectHandler = (params: Effect['params'], context: EffectContext) => unknown;
-
-/** Options of {@link ActorHost}. */
-export interface ActorHostOptions {
-  /** How an effect that throws is retried. Default: {@link DEFAULT_EFFECT_RETRY}. */
-  retry?: EffectRetryPolicy;
-}
-
-/** The Nest token of {@link ActorHostOptions}; optional. */
-export const ACTOR_HOST_OPTIONS = Symbol('ActorHostOptions');
 
 /**
  * Hosts every job, worker and controller machine on top of the event log, which stays the
@@ -108,11 +75,10 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
   private readonly handlers = new Map<ActorKind['name'], Record<string, AnyEffectHandler>>();
   private readonly timers = new TimerBook();
   private readonly armed = new Map<string, TimerHandle>();
-  private readonly backoffs = new Map<TimerHandle, () => void>();
   private readonly streams = new KeyedQueue();
   private readonly inFlightEffects = new Set<Promise<void>>();
   private readonly changes = new Subject<ActorChange>();
-  private readonly retry: EffectRetryPolicy;
+  private readonly retries: EffectRetries;
   private live = false;
   private stopped = false;
   private replayed: ReplayStats = { events: 0, ms: 0, setAside: 0 };
@@ -124,9 +90,8 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     private readonly store: EventStore,
     private readonly clock: Clock,
     private readonly upcaster: Upcaster,
-    @Optional() @Inject(ACTOR_HOST_OPTIONS) options: ActorHostOptions | null = null,
   ) {
-    this.retry = options?.retry ?? DEFAULT_EFFECT_RETRY;
+    this.retries = new EffectRetries(clock);
   }
 
   async onModuleInit(): Promise<void> {
@@ -141,10 +106,7 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     this.stopped = true;
     this.armed.forEach((handle) => handle.cancel());
     this.armed.clear();
-    this.backoffs.forEach((wake, handle) => {
-      handle.cancel();
-      wake();
-    });
+    this.retries.stop();
     await this.settle();
   }
 
@@ -179,8 +141,7 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
    */
   async replay(): Promise<void> {
     const began = performance.now();
-    const setAside: SetAsideRecord[] = [];
-    const recorded = new Set<number>();
+    const setAside = new SetAside();
     let after = 0;
     let events = 0;
     for (;;) {
@@ -188,30 +149,16 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
       if (page.length === 0) break;
       for (const stored of page) {
         after = stored.position;
-        if (stored.streamId === SET_ASIDE_STREAM) recorded.add(stored.data.position as number);
+        setAside.read(stored);
         try {
           if (this.fold(stored)) events++;
         } catch (error) {
-          setAside.push({
-            position: stored.position,
-            streamId: stored.streamId,
-            type: stored.type,
-            reason: errorMessage(error),
-          });
+          setAside.add(stored, error);
         }
       }
     }
-    for (const record of setAside) {
-      this.logger.error({ msg: 'a stored event the machines cannot take was set aside', ...record });
-      if (!recorded.has(record.position)) {
-        await this.store.append(
-          SET_ASIDE_STREAM,
-          [{ type: 'RecordSetAside', data: { ...record, at: this.clock.now() } }],
-          'any',
-        );
-      }
-    }
-    this.replayed = { events, ms: performance.now() - began, setAside: setAside.length };
+    await setAside.record(this.store, this.clock.now());
+    this.replayed = { events, ms: performance.now() - began, setAside: setAside.count };
   }
 
   /** Folds one stored event into its actor; false for a stream no machine owns. */
@@ -368,27 +315,14 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
   ): Promise<void> {
     const handler = this.handlers.get(kind.name)?.[effect.type];
     const context: EffectContext = { streamId, event, host: this };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        if (!handler) throw new Error(`no handler for effect ${effect.type}`);
-        await handler(effect.params, context);
-        return;
-      } catch (error) {
-        const giveUp = attempt >= this.retry.attempts || isPermanent(error) || !handler;
-        const retryInMs = giveUp ? undefined : retryDelayMs(this.retry, attempt);
-        this.logger.warn({
-          msg: giveUp ? 'effect failed; given up' : 'effect failed; will retry',
-          effect: effect.type,
-          streamId,
-          attempt,
-          retryInMs,
-          error: errorMessage(error),
-        });
-        if (giveUp) return this.reportFailure(streamId, effect, error, attempt);
-        await this.backOff(retryInMs!);
-        if (this.stopped || !this.stillWanted(streamId, event)) return;
-      }
-    }
+    const givenUp = handler
+      ? await this.retries.run(
+          () => handler(effect.params, context),
+          { effect: effect.type, streamId },
+          () => !this.stopped && this.stillWanted(streamId, event),
+        )
+      : { error: new Error(`no handler for effect ${effect.type}`), attempts: 1 };
+    if (givenUp) await this.reportFailure(streamId, effect, givenUp.error, givenUp.attempts);
   }
 
   private async reportFailure(
@@ -420,16 +354,6 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
         error: errorMessage(failure),
       });
     }
-  }
-
-  private backOff(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const handle: TimerHandle = this.clock.setTimer(ms, () => {
-        this.backoffs.delete(handle);
-        resolve();
-      });
-      this.backoffs.set(handle, resolve);
-    });
   }
 
   private arm(timer: PendingTimer): void {

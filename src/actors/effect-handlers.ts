@@ -28,28 +28,3 @@ export interface EffectContext {
 export type EffectHandlers<TEffects extends EffectDeclarations> = {
   [K in keyof TEffects]: (params: ParamsOf<TEffects[K]>, context: EffectContext) => unknown;
 };
-
-/** How the host retries an effect that throws. */
-export interface EffectRetryPolicy {
-  /** Attempts in all, the first included (default 5). */
-  attempts: number;
-  /** Wait before the second attempt; it doubles for each later one (default 100 ms). */
-  firstDelayMs: number;
-  /** The longest wait between two attempts (default 5 000 ms). */
-  maxDelayMs: number;
-}
-
-export const DEFAULT_EFFECT_RETRY: EffectRetryPolicy = { attempts: 5, firstDelayMs: 100, maxDelayMs: 5_000 };
-
-/** The wait before attempt `attempt + 1`. */
-export function retryDelayMs(policy: EffectRetryPolicy, attempt: number): number {
-  return Math.min(policy.maxDelayMs, policy.firstDelayMs * 2 ** (attempt - 1));
-}
-
-/**
- * An error that says retrying cannot help (a refused request, not a passing condition): the host
- * gives the effect up at once. Errors with `retryable: false` are taken the same way.
- */
-export function isPermanent(error: unknown): boolean {
-  return (error as { retryable?: unknown } | null)?.retryable === false;
-}
