@@ -74,6 +74,9 @@ export function controllerEffects({
   };
 }
 
+/** How many times a job was handed to the queue: it grows when its machine sends a fresh message. */
+const enqueuesOf = (actor?: Actor) => (actor?.snapshot.context as JobContext | undefined)?.enqueues;
+
 /** What the worker's effects act on. */
 export interface WorkerEffectPorts {
   compute: Pick<Compute, 'launch' | 'terminate'>;
@@ -132,7 +135,6 @@ export function workerEffects({
       // holds its message (the job was finished, or the message redelivered already) is passed over.
       for (const { jobId, receiptHandle } of jobs) {
         const stream = JOB.streamId(jobId);
-        const enqueuesOf = (actor?: Actor) => (actor?.snapshot.context as JobContext | undefined)?.enqueues;
         const before = enqueuesOf(host.get(stream));
         const result = await host.dispatch(stream, { type: 'JobReleased', workerId, alone: held === 1 });
         const replaced = enqueuesOf(result.actor) !== before;
