@@ -9,6 +9,7 @@ import { SqliteEventStore } from '../src/adapters/local/sqlite-event-store';
 import { SystemClock } from '../src/clock/system-clock';
 import { Upcaster } from '../src/events/upcaster';
 import { NewEvent } from '../src/ports/event-store.port';
+import { ExpiredFiles } from '../src/projections/expired-files.projection';
 import { JobsProjection } from '../src/projections/jobs.projection';
 
 /**
@@ -108,8 +109,9 @@ async function main(): Promise<void> {
     await log.close();
 
     Logger.overrideLogger(false);
-    const host = new ActorHost(new SqliteEventStore(join(dir, 'replay.db'), clock), clock, new Upcaster());
-    const projection = new JobsProjection(host);
+    const replayed = new SqliteEventStore(join(dir, 'replay.db'), clock);
+    const host = new ActorHost(replayed, clock, new Upcaster());
+    const projection = new JobsProjection(host, new ExpiredFiles(replayed));
     const replayRun = await measure('replay 100 000 events into machines + read model', async () => {
       await host.replay();
       return host.replayStats.events;

@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER } from '@nestjs/core';
 import { MulterModule } from '@nestjs/platform-express';
 import { ActorsModule } from './actors/actors.module';
 import { AdaptersModule } from './adapters/adapters.module';
@@ -16,11 +16,11 @@ import { JobsModule } from './jobs/jobs.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PipelineModule } from './pipeline/pipeline.module';
 import { ProjectionsModule } from './projections/projections.module';
-import { ApiKeys } from './security/api-keys';
-import { KeyGuard } from './security/key.guard';
+import { SecurityModule } from './security/security.module';
 import { PageController } from './web/page.controller';
 import { ServiceErrorFilter } from './web/service-error.filter';
 import { StreamController } from './web/stream.controller';
+import { TemporaryUploadsFolder, uploadsFolder } from './web/temporary-uploads';
 import { UploadController } from './web/upload.controller';
 
 /** The control plane: event log, machine host, job pipeline, fleet, read models and the web tier. */
@@ -32,6 +32,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        SecurityModule,
         EventsModule,
         AdaptersModule.forRoot(config),
         ActorsModule,
@@ -44,6 +45,7 @@ export class AppModule {
         MulterModule.registerAsync({
           inject: [APP_CONFIG],
           useFactory: (c: AppConfig) => ({
+            dest: uploadsFolder(c.dataDir),
             limits: {
               fileSize: c.maxUploadBytes,
               files: c.multipart.files,
@@ -64,11 +66,7 @@ export class AppModule {
         StreamController,
         PageController,
       ],
-      providers: [
-        { provide: APP_FILTER, useClass: ServiceErrorFilter },
-        { provide: ApiKeys, useValue: new ApiKeys(config.keys.api, config.keys.admin) },
-        { provide: APP_GUARD, useClass: KeyGuard },
-      ],
+      providers: [{ provide: APP_FILTER, useClass: ServiceErrorFilter }, TemporaryUploadsFolder],
     };
   }
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import { keyDigest } from '../src/security/api-keys';
 import { ControlPlaneProcess, freePort } from './support/control-plane-process';
 import { InProcessService, startInProcessService } from './support/in-process-service';
 import { datasetImages, REPO_ROOT } from './support/paths';
@@ -20,7 +21,7 @@ describe('API and admin keys', () => {
     service = await startInProcessService('api-keys', {
       minWorkers: 0,
       maxWorkers: 0,
-      keys: { api: [API_KEY], admin: [ADMIN_KEY] },
+      keys: { api: [keyDigest(API_KEY)], admin: [keyDigest(ADMIN_KEY)] },
       resultTimeoutMs: 500,
     });
   });

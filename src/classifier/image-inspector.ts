@@ -16,9 +16,10 @@ export interface ImageInfo {
  * on large uploads. A file with a valid header but corrupt pixel data passes here and fails later,
  * in classification, with the same {@link UndecodableImageError}.
  *
+ * @param image the bytes, or the path of a file holding them
  * @throws UndecodableImageError when the bytes are empty or not an image format sharp knows.
  */
-export async function inspectImage(image: Buffer): Promise<ImageInfo> {
+export async function inspectImage(image: Buffer | string): Promise<ImageInfo> {
   try {
     const metadata = await sharp(image).metadata();
     const { width, height } = metadata.autoOrient;

@@ -1,4 +1,7 @@
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { keyDigest } from '../security/api-keys';
 import { InvalidConfigError, loadConfig } from './app-config';
 
 describe('loadConfig', () => {
@@ -132,6 +135,33 @@ describe('loadConfig defaults by where workers run', () => {
   });
 });
 
+describe('loadConfig: browsers, rate limits and retention', () => {
+  it('turns CORS, rate limits and nothing else off by default, and keeps files 30 days', () => {
+    expect(loadConfig({})).toMatchObject({
+      corsOrigins: [],
+      uploadRateLimit: undefined,
+      retention: { days: 30, sweepMs: 3_600_000 },
+    });
+  });
+
+  it('reads CORS_ORIGINS as exact origins, and refuses one with a path', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, http://b.example:8080' }).corsOrigins).toEqual([
+      'https://a.example',
+      'http://b.example:8080',
+    ]);
+    expect(() => loadConfig({ CORS_ORIGINS: 'https://a.example/' })).toThrow(
+      /CORS_ORIGINS.*no trailing slash/,
+    );
+  });
+
+  it('sets an upload rate limit from RATE_LIMIT_UPLOADS and its window', () => {
+    expect(loadConfig({ RATE_LIMIT_UPLOADS: '100', RATE_LIMIT_WINDOW_MS: '10000' }).uploadRateLimit).toEqual({
+      limit: 100,
+      windowMs: 10_000,
+    });
+  });
+});
+
 describe('loadConfig: keys and protected mode', () => {
   const key = 'a-key-of-sixteen-chars';
 
@@ -139,10 +169,48 @@ describe('loadConfig: keys and protected mode', () => {
     expect(loadConfig({})).toMatchObject({ host: '127.0.0.1', keys: { api: [], admin: [] } });
   });
 
-  it('reads comma-separated keys, trimmed', () => {
+  it('reads comma-separated keys, trimmed, and keeps only their digests', () => {
     expect(loadConfig({ API_KEYS: ` ${key}1 , ${key}2 `, ADMIN_KEYS: `${key}3` }).keys).toEqual({
-      api: [`${key}1`, `${key}2`],
-      admin: [`${key}3`],
+      api: [keyDigest(`${key}1`), keyDigest(`${key}2`)],
+      admin: [keyDigest(`${key}3`)],
+    });
+  });
+
+  describe('files of hashed keys', () => {
+    let dir: string;
+    beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'key-file-'))));
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+    const file = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const line = (k: string) => `sha256:${keyDigest(k).toString('hex')}`;
+
+    it('adds the digests of API_KEYS_FILE and ADMIN_KEYS_FILE, skipping comments, blank lines and names', () => {
+      const api = file(
+        'api',
+        `# uploaders\n${line(`${key}1`)} alice-laptop\n\n${line(`${key}2`).toUpperCase()}\n`,
+      );
+      const admin = file('admin', `${line(`${key}3`)}\n`);
+      const config = loadConfig({ API_KEYS: `${key}0`, API_KEYS_FILE: api, ADMIN_KEYS_FILE: admin });
+      expect(config.keys).toEqual({
+        api: [keyDigest(`${key}0`), keyDigest(`${key}1`), keyDigest(`${key}2`)],
+        admin: [keyDigest(`${key}3`)],
+      });
+      expect(loadConfig({ HOST: '0.0.0.0', ADMIN_KEYS_FILE: admin }).host).toBe('0.0.0.0');
+    });
+
+    it('refuses a bad line by its number, without printing it', () => {
+      const bad = file('bad', `${line(key)}\nmy-plain-secret-key-oops\n`);
+      expect(() => loadConfig({ API_KEYS_FILE: bad })).toThrow(/API_KEYS_FILE: line 2 of .* is not "sha256:/);
+      expect(() => loadConfig({ API_KEYS_FILE: bad })).not.toThrow(/oops/);
+    });
+
+    it('refuses a file that is missing or holds no key', () => {
+      expect(() => loadConfig({ ADMIN_KEYS_FILE: join(dir, 'none') })).toThrow(
+        /ADMIN_KEYS_FILE: cannot read/,
+      );
+      expect(() => loadConfig({ API_KEYS_FILE: file('empty', '# nobody yet\n') })).toThrow(/holds no key/);
     });
   });
 

@@ -7,6 +7,8 @@ import { DEFAULT_JOB_DEADLINE_MS } from '../../state-machines/job.machine';
 import { DEFAULT_MAX_PIXELS } from '../classifier/image-preprocessor';
 import { AWS_COOLDOWN_MS, AWS_SCALING, LOCAL_SCALING } from '../../state-machines/scaling-policy';
 import type { BackendSettings } from './backend-settings';
+import { keyDigest } from '../security/api-keys';
+import { readKeyFile } from '../security/key-file';
 
 /**
  * Defaults that depend on where the workers run: a child process is useful within a second or two,
@@ -53,6 +55,21 @@ const keyList = z
   )
   .refine((keys) => keys.every((key) => key.length >= 16), 'each key must be at least 16 characters long');
 
+/** A comma-separated list of web origins (`https://example.com`), each exactly an origin. */
+const originList = z
+  .string()
+  .default('')
+  .transform((text) =>
+    text
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter((origin) => origin.length > 0),
+  )
+  .refine(
+    (origins) => origins.every((origin) => URL.canParse(origin) && new URL(origin).origin === origin),
+    'each origin must be a scheme, host and optional port, such as https://example.com (no path, no trailing slash)',
+  );
+
 /** The most files one request may carry, whatever MAX_FILES_PER_REQUEST says. */
 export const MAX_FILES_CEILING = 1000;
 
@@ -62,7 +79,14 @@ const schema = z
     HOST: z.string().min(1).default('127.0.0.1'),
     API_KEYS: keyList,
     ADMIN_KEYS: keyList,
+    API_KEYS_FILE: z.string().min(1).optional(),
+    ADMIN_KEYS_FILE: z.string().min(1).optional(),
     ALLOW_ANONYMOUS: z.enum(['true', 'false']).default('false'),
+    CORS_ORIGINS: originList,
+    RATE_LIMIT_UPLOADS: z.coerce.number().int().min(0).default(0),
+    RATE_LIMIT_WINDOW_MS: positiveInt().default(60_000),
+    RETENTION_DAYS: z.coerce.number().int().min(0).default(30),
+    RETENTION_SWEEP_MS: positiveInt().default(60 * 60 * 1000),
     DATA_DIR: z.string().min(1).default('data'),
     PROFILE: z.enum(['local', 'aws']).default('local'),
     COMPUTE: z.enum(['local', 'ec2']).optional(),
@@ -116,6 +140,8 @@ const schema = z
     (env) =>
       isLoopback(env.HOST) ||
       env.API_KEYS.length + env.ADMIN_KEYS.length > 0 ||
+      env.API_KEYS_FILE !== undefined ||
+      env.ADMIN_KEYS_FILE !== undefined ||
       env.ALLOW_ANONYMOUS === 'true',
     {
       message:
@@ -139,11 +165,27 @@ export interface AppConfig {
    */
   host: string;
   /**
-   * Keys (env API_KEYS and ADMIN_KEYS, comma-separated, each ≥ 16 characters; none by default).
-   * With any set, uploads and the REST API need an API or admin key, and `/debug`, `/metrics`,
-   * `/api/fleet` and `/api/controller` an admin key. Never logged.
+   * The keys' SHA-256 digests ({@link keyDigest}): from env API_KEYS and ADMIN_KEYS
+   * (comma-separated, each ≥ 16 characters) and the files API_KEYS_FILE and ADMIN_KEYS_FILE
+   * ({@link readKeyFile}); none by default. With any set, uploads and the REST API need an API
+   * or admin key, and `/debug`, `/metrics`, `/api/fleet` and `/api/controller` an admin key.
+   * The keys themselves are not kept.
    */
-  keys: { api: string[]; admin: string[] };
+  keys: { api: Buffer[]; admin: Buffer[] };
+  /** Origins whose pages may call the API from a browser (env CORS_ORIGINS, comma-separated; none by default: CORS off). */
+  corsOrigins: string[];
+  /**
+   * Upload requests one key (or one address, without keys) may make per window, past which 429
+   * with `Retry-After` (env RATE_LIMIT_UPLOADS, default 0: no limit; RATE_LIMIT_WINDOW_MS,
+   * default 60 000).
+   */
+  uploadRateLimit?: { limit: number; windowMs: number };
+  /**
+   * How long the inputs and outputs of finished jobs are kept (env RETENTION_DAYS, default 30;
+   * 0 keeps them forever), and how often the sweep that deletes older ones runs
+   * (RETENTION_SWEEP_MS, default 3 600 000). Jobs' records and labels stay.
+   */
+  retention: { days: number; sweepMs: number };
   /** HTTP port (env PORT, default 3000; 0 = any free port). */
   port: number;
   /** Folder for the SQLite files and stored objects (env DATA_DIR, default `./data`). */
@@ -226,7 +268,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     port: e.PORT,
     host: e.HOST,
-    keys: { api: e.API_KEYS, admin: e.ADMIN_KEYS },
+    keys: {
+      api: [
+        ...e.API_KEYS.map(keyDigest),
+        ...(e.API_KEYS_FILE ? readKeyFile(e.API_KEYS_FILE, 'API_KEYS_FILE') : []),
+      ],
+      admin: [
+        ...e.ADMIN_KEYS.map(keyDigest),
+        ...(e.ADMIN_KEYS_FILE ? readKeyFile(e.ADMIN_KEYS_FILE, 'ADMIN_KEYS_FILE') : []),
+      ],
+    },
+    corsOrigins: e.CORS_ORIGINS,
+    uploadRateLimit:
+      e.RATE_LIMIT_UPLOADS > 0
+        ? { limit: e.RATE_LIMIT_UPLOADS, windowMs: e.RATE_LIMIT_WINDOW_MS }
+        : undefined,
+    retention: { days: e.RETENTION_DAYS, sweepMs: e.RETENTION_SWEEP_MS },
     dataDir: resolve(e.DATA_DIR),
     profile: e.PROFILE,
     compute,

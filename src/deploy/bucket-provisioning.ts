@@ -2,11 +2,14 @@ import {
   BucketLocationConstraint,
   CreateBucketCommand,
   GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
+  LifecycleRule,
   GetBucketOwnershipControlsCommand,
   GetPublicAccessBlockCommand,
   HeadBucketCommand,
   PublicAccessBlockConfiguration,
   PutBucketEncryptionCommand,
+  PutBucketLifecycleConfigurationCommand,
   PutBucketOwnershipControlsCommand,
   PutPublicAccessBlockCommand,
   S3Client,
@@ -117,23 +120,116 @@ const OBJECT_OWNERSHIP: BucketSetting = {
   },
 };
 
-const BUCKET_SETTINGS = [DEFAULT_ENCRYPTION, PUBLIC_ACCESS_BLOCK, OBJECT_OWNERSHIP];
+/** The lifecycle rules this service owns start with this id; other rules in the bucket are kept. */
+const OWN_RULE_PREFIX = 'eir-';
+
+/**
+ * The rules matching the retention sweep (RETENTION_DAYS): S3 expires what is under `inputs/`
+ * and `outputs/` that many days after it was written (a job ends seconds after its upload, so
+ * this is the sweep's deadline, give or take), and aborts multipart uploads left unfinished for a
+ * day. A backstop for the sweep, and what keeps the bucket bounded if no control plane runs.
+ */
+export function retentionRules(days: number): LifecycleRule[] {
+  const expire = (prefix: string): LifecycleRule => ({
+    ID: `${OWN_RULE_PREFIX}expire-${prefix.replace('/', '')}`,
+    Status: 'Enabled',
+    Filter: { Prefix: prefix },
+    Expiration: { Days: days },
+  });
+  return [
+    expire('inputs/'),
+    expire('outputs/'),
+    {
+      ID: `${OWN_RULE_PREFIX}abort-incomplete-uploads`,
+      Status: 'Enabled',
+      Filter: { Prefix: '' },
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+    },
+  ];
+}
+
+async function lifecycleRules(client: S3Client, bucket: string): Promise<LifecycleRule[]> {
+  try {
+    const output = await client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }));
+    // S3 answers NoSuchLifecycleConfiguration, never an empty document; s3rver answers as for
+    // the bucket itself.
+    if (!output.Rules)
+      throw new EndpointLacksSetting('GetBucketLifecycleConfiguration answered without rules');
+    return output.Rules;
+  } catch (error) {
+    if (awsErrorCode(error) === 'NoSuchLifecycleConfiguration') return [];
+    throw error;
+  }
+}
+
+const ownRules = (rules: LifecycleRule[]) => rules.filter((rule) => rule.ID?.startsWith(OWN_RULE_PREFIX));
+
+function retentionLifecycle(days: number): BucketSetting {
+  const wanted = retentionRules(days);
+  return {
+    label: `lifecycle: inputs and outputs expire after ${days} days`,
+    read: async (client, bucket) => {
+      const own = ownRules(await lifecycleRules(client, bucket));
+      const describe = (rules: LifecycleRule[]) =>
+        JSON.stringify(
+          rules.map(({ ID, Status, Filter, Expiration, AbortIncompleteMultipartUpload }) => ({
+            ID,
+            Status,
+            Filter,
+            Expiration,
+            AbortIncompleteMultipartUpload,
+          })),
+        );
+      return {
+        satisfied: describe(own) === describe(wanted),
+        found: own.length
+          ? own.map((rule) => `${rule.ID} ${rule.Expiration?.Days ?? ''}`.trim()).join(', ')
+          : 'none',
+      };
+    },
+    apply: async (client, bucket) => {
+      const others = (await lifecycleRules(client, bucket)).filter(
+        (rule) => !rule.ID?.startsWith(OWN_RULE_PREFIX),
+      );
+      await client.send(
+        new PutBucketLifecycleConfigurationCommand({
+          Bucket: bucket,
+          LifecycleConfiguration: { Rules: [...others, ...wanted] },
+        }),
+      );
+    },
+  };
+}
+
+/** How {@link provisionBucket} sets the bucket up beyond its safe defaults. */
+export interface BucketOptions {
+  /** Days after which inputs and outputs expire (RETENTION_DAYS); 0 adds no expiry rule. */
+  retentionDays: number;
+}
 
 /**
  * Creates or verifies the bucket, then reads each safe default (SSE-S3 default encryption, or a
- * KMS one already there; all four public access blocks; BucketOwnerEnforced ownership) and applies
- * the ones that are missing. A setting the endpoint does not implement (`NotImplemented`, as
- * S3-compatible test servers answer) is reported as not supported and skipped; S3 implements all.
- * Returns one step for the bucket and one per setting; throws {@link DeployError}.
+ * KMS one already there; all four public access blocks; BucketOwnerEnforced ownership) and the
+ * retention lifecycle ({@link retentionRules}), and applies the ones that are missing. A setting
+ * the endpoint does not implement (`NotImplemented`, as S3-compatible test servers answer) is
+ * reported as not supported and skipped; S3 implements all. Returns one step for the bucket and
+ * one per setting; throws {@link DeployError}.
  */
 export async function provisionBucket(
   client: S3Client,
   bucket: string,
   region: string,
+  { retentionDays }: BucketOptions,
 ): Promise<ProvisionStep[]> {
   const subject = `S3 bucket ${bucket}`;
+  const settings = [
+    DEFAULT_ENCRYPTION,
+    PUBLIC_ACCESS_BLOCK,
+    OBJECT_OWNERSHIP,
+    ...(retentionDays > 0 ? [retentionLifecycle(retentionDays)] : []),
+  ];
   const steps: ProvisionStep[] = [await ensureBucket(client, subject, bucket, region)];
-  for (const setting of BUCKET_SETTINGS) steps.push(await ensureSetting(client, subject, bucket, setting));
+  for (const setting of settings) steps.push(await ensureSetting(client, subject, bucket, setting));
   return steps;
 }
 

@@ -43,7 +43,7 @@ export async function runProvisionCommand(
         visibilityTimeoutMs: settings.visibilityTimeoutMs,
       }),
     );
-    report(await provisionBucket(s3, aws.bucket, aws.region));
+    report(await provisionBucket(s3, aws.bucket, aws.region, { retentionDays: settings.retentionDays }));
   } catch (error) {
     output.error(`aws:provision failed: ${(error as Error).message}`);
     return EXIT.failed;

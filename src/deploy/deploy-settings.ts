@@ -8,6 +8,7 @@ import { QUEUE_LIMITS } from '../ports/queue.port';
 const deliverySchema = z.object({
   MAX_ATTEMPTS: positiveInt().max(1000).default(3),
   VISIBILITY_TIMEOUT_MS: positiveInt().max(QUEUE_LIMITS.maxVisibilityTimeoutMs).default(30_000),
+  RETENTION_DAYS: z.coerce.number().int().min(0).default(30),
 });
 
 /** What `npm run aws:provision` and `npm run aws:teardown` act on. */
@@ -18,6 +19,8 @@ export interface DeploySettings {
   maxAttempts: number;
   /** The request queue's default visibility timeout (env VISIBILITY_TIMEOUT_MS, default 30 000; SQS keeps whole seconds). */
   visibilityTimeoutMs: number;
+  /** Days after which the bucket's lifecycle expires inputs and outputs (env RETENTION_DAYS, default 30; 0: never). */
+  retentionDays: number;
 }
 
 /**
@@ -50,6 +53,7 @@ export function loadDeploySettings(env: NodeJS.ProcessEnv): DeploySettings {
     aws,
     maxAttempts: delivery.MAX_ATTEMPTS,
     visibilityTimeoutMs: delivery.VISIBILITY_TIMEOUT_MS,
+    retentionDays: delivery.RETENTION_DAYS,
   };
 }
 

@@ -132,7 +132,7 @@ describe('provisionBucket on s3rver', () => {
   it('creates the bucket, and reports each safe default that s3rver does not implement as not supported', async () => {
     const bucket = `deploy-${randomUUID().slice(0, 8)}`;
 
-    const steps = await provisionBucket(s3, bucket, REGION);
+    const steps = await provisionBucket(s3, bucket, REGION, { retentionDays: 30 });
 
     expect(steps.map(({ subject, outcome, detail }) => [subject, outcome, detail])).toEqual([
       [`S3 bucket ${bucket}`, 'created', REGION],
@@ -143,16 +143,21 @@ describe('provisionBucket on s3rver', () => {
         'not-supported',
         'GetBucketOwnershipControls answered without ownership rules',
       ],
+      [
+        `S3 bucket ${bucket}: lifecycle: inputs and outputs expire after 30 days`,
+        'not-supported',
+        'the endpoint answered NotImplemented',
+      ],
     ]);
     await expect(s3.send(new HeadBucketCommand({ Bucket: bucket }))).resolves.toBeDefined();
   });
 
   it('finds the bucket on a second run and keeps its objects', async () => {
     const bucket = `deploy-${randomUUID().slice(0, 8)}`;
-    await provisionBucket(s3, bucket, REGION);
+    await provisionBucket(s3, bucket, REGION, { retentionDays: 30 });
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'inputs/kept', Body: 'x' }));
 
-    const [bucketStep] = await provisionBucket(s3, bucket, REGION);
+    const [bucketStep] = await provisionBucket(s3, bucket, REGION, { retentionDays: 30 });
 
     expect(bucketStep.outcome).toBe('already-existed');
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
@@ -166,7 +171,7 @@ describe('teardown on the local servers', () => {
     const { requests, responses, deadLetter } = plan.names;
     const bucket = `deploy-${randomUUID().slice(0, 8)}`;
     await provisionQueues(sqs, plan);
-    await provisionBucket(s3, bucket, REGION);
+    await provisionBucket(s3, bucket, REGION, { retentionDays: 30 });
     const keys = ['inputs/a', 'inputs/b/c', 'outputs/a.json', 'outputs/b.json', 'health/probe'];
     for (const key of keys) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: key }));
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { TimeoutError } from 'rxjs';
 import { ActorHost } from '../actors/actor-host.service';
 import { JOB } from '../actors/actor-kinds';
@@ -16,10 +17,14 @@ import { fingerprintFiles, SubmissionRef, Submissions } from './submissions';
 import { IdempotencyKeyReusedError, JobUnsuccessfulError, ResultTimeoutError } from './upload.errors';
 import { validateImage, ValidatedImage } from './upload-validator';
 
-/** An uploaded file, as the web tier received it. */
+/** An uploaded file, as the web tier received it: in a temporary file, which the web tier deletes. */
 export interface UploadedFile {
+  /** The name the client gave it. */
   originalname: string;
-  buffer: Buffer;
+  /** The temporary file holding its bytes. */
+  path: string;
+  /** Its size in bytes. */
+  size: number;
 }
 
 export interface AcceptedJob {
@@ -77,7 +82,7 @@ export class JobsService {
   }
 
   private async submitFiles(files: UploadedFile[], key?: string): Promise<SubmissionResult> {
-    const fingerprint = key === undefined ? undefined : fingerprintFiles(files);
+    const fingerprint = key === undefined ? undefined : await fingerprintFiles(files);
     const earlier = key === undefined ? undefined : this.submissions.get(key);
     if (earlier && earlier.fingerprint !== fingerprint)
       throw new IdempotencyKeyReusedError(`Idempotency-Key "${key}" was used for other files`);
@@ -139,12 +144,14 @@ export class JobsService {
 
   /** Checks an upload and stores its bytes under a new job id; nothing is recorded yet. */
   private async prepare(file: UploadedFile): Promise<{ jobId: string; image: ValidatedImage }> {
-    const image = await validateImage(file.buffer, {
+    const image = await validateImage(file, {
       maxBytes: this.config.maxUploadBytes,
       maxPixels: this.config.maxImagePixels,
     });
     const jobId = randomUUID();
-    await this.objects.put(objectKeys.input(jobId), file.buffer, { contentType: image.contentType });
+    await this.objects.put(objectKeys.input(jobId), createReadStream(file.path), {
+      contentType: image.contentType,
+    });
     return { jobId, image };
   }
 
@@ -160,7 +167,7 @@ export class JobsService {
       jobId,
       fileName: file.originalname,
       contentType: image.contentType,
-      sizeBytes: file.buffer.length,
+      sizeBytes: file.size,
       maxAttempts: this.config.maxAttempts,
       deadlineMs: this.config.jobDeadlineMs,
       ...(submission && { submission }),

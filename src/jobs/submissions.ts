@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { ActorHost } from '../actors/actor-host.service';
 import { JOB } from '../actors/actor-kinds';
 import { KeyedQueue } from '../common/keyed-queue';
@@ -31,12 +33,16 @@ export function parseIdempotencyKey(header: string | undefined): string | undefi
   return header;
 }
 
-/** A digest of the files of a submission, their names and bytes in order. */
-export function fingerprintFiles(files: ReadonlyArray<{ originalname: string; buffer: Buffer }>): string {
+/** A digest of the files of a submission, their names and bytes in order; the files are streamed. */
+export async function fingerprintFiles(
+  files: ReadonlyArray<{ originalname: string; path: string }>,
+): Promise<string> {
   const hash = createHash('sha256');
   for (const file of files) {
     hash.update(`${Buffer.byteLength(file.originalname)}:${file.originalname}:`);
-    hash.update(createHash('sha256').update(file.buffer).digest());
+    const bytes = createHash('sha256');
+    await pipeline(createReadStream(file.path), bytes);
+    hash.update(bytes.digest());
   }
   return hash.digest('hex');
 }

@@ -1,3 +1,4 @@
+import { open } from 'node:fs/promises';
 import { inspectImage } from '../classifier/image-inspector';
 import { sniffSignature } from './magic-bytes';
 import { ImageTooLargeError, NotAnImageError, UnsupportedImageFormatError } from './upload.errors';
@@ -21,20 +22,34 @@ export interface ValidatedImage {
   height: number;
 }
 
+/** Enough of a file's start for every signature {@link sniffSignature} knows. */
+const SIGNATURE_BYTES = 16;
+
+async function firstBytes(path: string): Promise<Buffer> {
+  const file = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await file.read(Buffer.alloc(SIGNATURE_BYTES), 0, SIGNATURE_BYTES, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await file.close();
+  }
+}
+
 /**
- * Checks an upload is really an image the service takes, within the byte and pixel limits, by
- * its first bytes and then its header (what the client claims about the type is not trusted).
+ * Checks an uploaded file is really an image the service takes, within the byte and pixel
+ * limits, by its first bytes and then its header (what the client claims about the type is not
+ * trusted). Reads only those, never the whole file.
  * @throws NotAnImageError, UnsupportedImageFormatError, ImageTooLargeError — each with a reason.
  */
 export async function validateImage(
-  bytes: Buffer,
+  file: { path: string; size: number },
   limits: { maxBytes: number; maxPixels: number },
 ): Promise<ValidatedImage> {
-  if (bytes.length === 0) throw new NotAnImageError('The file is empty');
-  if (bytes.length > limits.maxBytes) {
-    throw new ImageTooLargeError(`The file has ${bytes.length} bytes; the limit is ${limits.maxBytes}`);
+  if (file.size === 0) throw new NotAnImageError('The file is empty');
+  if (file.size > limits.maxBytes) {
+    throw new ImageTooLargeError(`The file has ${file.size} bytes; the limit is ${limits.maxBytes}`);
   }
-  if (!sniffSignature(bytes)) {
+  if (!sniffSignature(await firstBytes(file.path))) {
     throw new NotAnImageError(
       'The file is not an image in an accepted format (by its first bytes); use one of ' +
         ACCEPTED_FORMATS.join(', '),
@@ -42,7 +57,7 @@ export async function validateImage(
   }
   let info;
   try {
-    info = await inspectImage(bytes);
+    info = await inspectImage(file.path);
   } catch {
     throw new NotAnImageError('The file is not an image that can be decoded');
   }

@@ -4,6 +4,7 @@ import type { JobContext } from '../../state-machines/job.machine';
 import { isoTime } from '../common/time';
 import { ActorHost } from '../actors/actor-host.service';
 import { JOB } from '../actors/actor-kinds';
+import { ExpiredFiles } from './expired-files.projection';
 
 export type JobStatus = 'uploaded' | 'queued' | 'classified' | 'reported' | 'rejected' | 'failed';
 
@@ -22,6 +23,8 @@ export interface JobView {
   classifiedAt?: string;
   reportedAt?: string;
   endedAt?: string;
+  /** When the retention sweep deleted the job's input and output (RETENTION_DAYS after it ended). */
+  filesDeletedAt?: string;
 }
 
 export interface JobPage {
@@ -49,7 +52,10 @@ export class JobsProjection {
   /** Each job's view the moment it changes, on the live path (replayed changes are not repeated). */
   readonly updates$: Observable<JobView> = this.updates.asObservable();
 
-  constructor(host: ActorHost) {
+  constructor(
+    host: ActorHost,
+    private readonly expired: ExpiredFiles,
+  ) {
     host.changes$.subscribe(({ actor, replayed }) => {
       if (actor.kind !== JOB) return;
       const row = {
@@ -57,20 +63,33 @@ export class JobsProjection {
         context: actor.snapshot.context as JobContext,
       };
       this.jobs.set(actor.id, row);
-      if (!replayed) this.updates.next(toView(actor.id, row));
+      if (!replayed) this.updates.next(this.toView(actor.id, row));
     });
   }
 
   get(id: string): JobView | undefined {
     const row = this.jobs.get(id);
-    return row && toView(id, row);
+    return row && this.toView(id, row);
   }
 
   /** A page of jobs in upload order, optionally only those with `status`. */
   list({ offset, limit, status }: { offset: number; limit: number; status?: JobStatus }): JobPage {
     const all = [...this.jobs.entries()].filter(([, row]) => !status || row.status === status);
-    const items = all.slice(offset, offset + limit).map(([id, row]) => toView(id, row));
+    const items = all.slice(offset, offset + limit).map(([id, row]) => this.toView(id, row));
     return { items, total: all.length, offset, limit };
+  }
+
+  /** The finished jobs with the time each ended, for the retention sweep. */
+  *ended(): Iterable<{ id: string; endedAt: number }> {
+    for (const [id, { context }] of this.jobs) {
+      if (context.endedAt !== undefined) yield { id, endedAt: context.endedAt };
+    }
+  }
+
+  private toView(id: string, row: JobRow): JobView {
+    const filesDeletedAt = this.expired.of(id);
+    const view = toView(id, row);
+    return filesDeletedAt === undefined ? view : { ...view, filesDeletedAt: isoTime(filesDeletedAt) };
   }
 
   /** Number of jobs in each status. */

@@ -3,20 +3,22 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 /** What a key lets its holder do. */
 export type KeyRole = 'api' | 'admin';
 
-const digest = (key: string) => createHash('sha256').update(key, 'utf8').digest();
+/** The SHA-256 digest of a key, the only form in which the service keeps one. */
+export const keyDigest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
 
 /**
- * The configured keys, kept only as SHA-256 digests. A presented key is compared with every one
- * of them in constant time (its digest against each, all of them always), so neither the answer's
- * timing nor an early exit tells how much of a key was right.
+ * The configured keys, as SHA-256 digests. A presented key's digest is compared with every one
+ * of them in constant time (all of them, always), so neither the answer's timing nor an early
+ * exit tells how much of a key was right.
  */
 export class ApiKeys {
   private readonly digests: Array<{ digest: Buffer; role: KeyRole }>;
 
-  constructor(apiKeys: readonly string[], adminKeys: readonly string[]) {
+  /** @param keys the digests of the API keys and of the admin keys ({@link keyDigest}) */
+  constructor(keys: { api: readonly Buffer[]; admin: readonly Buffer[] }) {
     this.digests = [
-      ...apiKeys.map((key) => ({ digest: digest(key), role: 'api' as const })),
-      ...adminKeys.map((key) => ({ digest: digest(key), role: 'admin' as const })),
+      ...keys.api.map((digest) => ({ digest, role: 'api' as const })),
+      ...keys.admin.map((digest) => ({ digest, role: 'admin' as const })),
     ];
   }
 
@@ -27,7 +29,7 @@ export class ApiKeys {
 
   /** The role of `key`, or undefined when it is none of the configured keys. */
   roleOf(key: string): KeyRole | undefined {
-    const presented = digest(key);
+    const presented = keyDigest(key);
     let role: KeyRole | undefined;
     for (const entry of this.digests) {
       if (timingSafeEqual(presented, entry.digest) && role !== 'admin') role = entry.role;

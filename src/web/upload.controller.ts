@@ -6,6 +6,7 @@ import {
   Res,
   UploadedFile,
   UploadedFiles,
+  UseGuards,
   UseInterceptors,
 } from '@nestjs/common';
 import { FileInterceptor, FilesInterceptor } from '@nestjs/platform-express';
@@ -14,11 +15,14 @@ import { JobsService, UploadedFile as Upload } from '../jobs/jobs.service';
 import { parseIdempotencyKey } from '../jobs/submissions';
 import { NoFileError } from '../jobs/upload.errors';
 import { MAX_FILES_CEILING } from '../config/app-config';
+import { UploadRateLimit } from '../security/upload-rate-limit';
 import { UploadLatencyInterceptor } from '../metrics/upload-latency.interceptor';
 import { ClassifyAdmission } from './classify-admission.interceptor';
+import { RemoveTemporaryUploads } from './temporary-uploads';
 
 /** Uploads: the REST API, and the course client's `POST /` that answers with the label. */
 @Controller()
+@UseGuards(UploadRateLimit)
 @UseInterceptors(UploadLatencyInterceptor)
 export class UploadController {
   constructor(private readonly jobs: JobsService) {}
@@ -32,7 +36,7 @@ export class UploadController {
   @Post('api/jobs')
   @HttpCode(202)
   // The configured limit (MAX_FILES_PER_REQUEST) is the multipart parser's; this is its ceiling.
-  @UseInterceptors(FilesInterceptor('files', MAX_FILES_CEILING))
+  @UseInterceptors(RemoveTemporaryUploads, FilesInterceptor('files', MAX_FILES_CEILING))
   async create(
     @UploadedFiles() files: Upload[] | undefined,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
@@ -57,7 +61,7 @@ export class UploadController {
    * `MAX_WAITING_CLASSIFY` requests waiting already, 503 with `Retry-After`, before the upload is read.
    */
   @Post()
-  @UseInterceptors(ClassifyAdmission, FileInterceptor('myfile'))
+  @UseInterceptors(ClassifyAdmission, RemoveTemporaryUploads, FileInterceptor('myfile'))
   async classify(
     @UploadedFile() file: Upload | undefined,
     @Headers('accept') accept: string | undefined,

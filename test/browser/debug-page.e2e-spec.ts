@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { controllerMachine } from '../../state-machines/controller.machine';
 import { jobMachine } from '../../state-machines/job.machine';
 import { workerMachine } from '../../state-machines/worker.machine';
-import { launchBrowser, saveScreenshot } from '../support/browser';
+import { cspViolations, launchBrowser, saveScreenshot } from '../support/browser';
 import { InProcessService, startInProcessService } from '../support/in-process-service';
 import { waitFor } from '../support/control-plane-process';
 import { datasetImages } from '../support/paths';
@@ -33,6 +33,7 @@ describe('the /debug page, in a browser, over a control plane with a real worker
   let browser: Browser;
   let page: Page;
   const requested: string[] = [];
+  let refused: string[];
   let jobId: string;
 
   beforeAll(async () => {
@@ -42,6 +43,7 @@ describe('the /debug page, in a browser, over a control plane with a real worker
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     page.setDefaultTimeout(PAGE_TIMEOUT_MS);
     page.on('request', (request) => requested.push(request.url()));
+    refused = cspViolations(page);
   }, 60_000);
 
   afterAll(async () => {
@@ -49,8 +51,9 @@ describe('the /debug page, in a browser, over a control plane with a real worker
     await service?.close();
   });
 
-  it('draws the job, worker and controller statecharts generated from the machines, with no outside request', async () => {
-    await page.goto(`${baseUrl}/debug`);
+  it('draws the job, worker and controller statecharts generated from the machines, with no outside request and within its Content Security Policy', async () => {
+    const response = await page.goto(`${baseUrl}/debug`);
+    expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
     for (const [kind, machine] of Object.entries(MACHINES)) {
       await page.waitForSelector(`#chart-${kind} svg g.node`);
       const names = await page.$$eval(`#chart-${kind} svg g.node text`, (texts) =>
@@ -61,6 +64,7 @@ describe('the /debug page, in a browser, over a control plane with a real worker
     expect(await countIn(page, 'job', 'reported')).toBe(0);
     expect(requested).toContain(`${baseUrl}/debug/assets/mermaid.min.js`);
     expect(requested.filter((url) => !url.startsWith(`${baseUrl}/`) && !url.startsWith('data:'))).toEqual([]);
+    expect(refused).toEqual([]);
     await saveScreenshot(page, 'debug-statecharts');
   }, 60_000);
 
@@ -139,6 +143,7 @@ describe('the /debug page, in a browser, over a control plane with a real worker
       nodes.map((node) => node.querySelector('text')?.textContent?.trim()),
     );
     expect(visited.sort()).toEqual(['queued', 'uploaded']);
+    expect(refused).toEqual([]);
     await saveScreenshot(page, 'debug-inspector');
   }, 60_000);
 

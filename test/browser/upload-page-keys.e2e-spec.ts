@@ -1,4 +1,5 @@
 import type { Browser } from 'playwright-core';
+import { keyDigest } from '../../src/security/api-keys';
 import { launchBrowser } from '../support/browser';
 import { InProcessService, startInProcessService } from '../support/in-process-service';
 import { datasetImages } from '../support/paths';
@@ -12,7 +13,7 @@ describe('The upload page against a service with keys', () => {
 
   beforeAll(async () => {
     service = await startInProcessService('upload-page-keys', {
-      keys: { api: [API_KEY], admin: [ADMIN_KEY] },
+      keys: { api: [keyDigest(API_KEY)], admin: [keyDigest(ADMIN_KEY)] },
     });
     browser = await launchBrowser();
   }, 60_000);

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, saveScreenshot } from '../support/browser';
+import { cspViolations, launchBrowser, saveScreenshot } from '../support/browser';
 import { InProcessService, startInProcessService } from '../support/in-process-service';
 import { datasetImages, defaultModelLabels } from '../support/paths';
 
@@ -30,11 +30,13 @@ describe('The upload page in Chromium, against the service with a real worker', 
     await service?.close();
   });
 
-  it('uploads ten images and shows each one labelled with a label of the model', async () => {
+  it('uploads ten images and shows each one labelled with a label of the model, within its Content Security Policy', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(url);
+    const refused = cspViolations(page);
+    const response = await page.goto(url);
+    expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
     const files = datasetImages('ilsvrc2012-val-sample').slice(0, IMAGES);
 
     await page.setInputFiles('#file-input', files);
@@ -75,6 +77,7 @@ describe('The upload page in Chromium, against the service with a real worker', 
     const screenshot = await saveScreenshot(page, 'upload-page-ten-labels');
     expect(statSync(screenshot).size).toBeGreaterThan(0);
     expect(pageErrors).toEqual([]);
+    expect(refused).toEqual([]);
     await page.close();
   }, 90_000);
 });

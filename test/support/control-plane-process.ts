@@ -45,6 +45,11 @@ export class ControlPlaneProcess {
     private readonly env: Record<string, string> = {},
   ) {}
 
+  /** The process id, once spawned. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }

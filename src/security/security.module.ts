@@ -1,0 +1,48 @@
+import { Inject, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { ApiKeys } from './api-keys';
+import { corsFor, refuseCrossOriginWrites, securityHeaders } from './http-hardening';
+import { KeyGuard } from './key.guard';
+import { UploadRateLimit } from './upload-rate-limit';
+
+/**
+ * Who may call what, and how a browser may: the keys and their guard, the upload rate limit,
+ * security headers, CORS (only for CORS_ORIGINS) and the refusal of other sites' form posts.
+ */
+@Module({
+  imports: [
+    ThrottlerModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: ({ uploadRateLimit }: AppConfig) => ({
+        throttlers: [{ limit: uploadRateLimit?.limit ?? 1, ttl: uploadRateLimit?.windowMs ?? 60_000 }],
+        skipIf: () => uploadRateLimit === undefined,
+      }),
+    }),
+  ],
+  providers: [
+    {
+      provide: ApiKeys,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => new ApiKeys(config.keys),
+    },
+    { provide: APP_GUARD, useClass: KeyGuard },
+    UploadRateLimit,
+  ],
+  exports: [ApiKeys, UploadRateLimit],
+})
+export class SecurityModule implements NestModule {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  configure(consumer: MiddlewareConsumer): void {
+    const { corsOrigins } = this.config;
+    consumer
+      .apply(
+        securityHeaders(),
+        ...(corsOrigins.length > 0 ? [corsFor(corsOrigins)] : []),
+        refuseCrossOriginWrites(corsOrigins),
+      )
+      .forRoutes('{*path}');
+  }
+}
