@@ -53,7 +53,7 @@ describe('PROFILE=aws against S3- and SQS-compatible servers, worker processes s
     // The queues and the bucket come from the provisioning command a user runs (npm run aws:provision).
     const provision = await runNode(join(REPO_ROOT, 'dist', 'scripts', 'aws-provision.js'), awsEnv());
     expect(provision).toMatchObject({ code: 0 });
-    expect(provision.stdout).toMatch(/eir-requests/);
+    expect(provision.stdout).toMatch(/eir-e2e-requests/);
     s3Client = new S3Client({
       region: REGION,
       endpoint: s3.endpoint,

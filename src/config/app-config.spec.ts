@@ -65,20 +65,38 @@ describe('loadConfig with PROFILE=aws', () => {
       sqsEndpoint: 'http://127.0.0.1:9324',
       s3Endpoint: 'http://127.0.0.1:4568',
       s3ForcePathStyle: true,
+      deployment: 'my-images',
       queues: {
-        requests: 'eir-requests',
-        responses: 'eir-responses',
-        deadLetter: 'eir-requests-dead-letter',
+        requests: 'my-images-requests',
+        responses: 'my-images-responses',
+        deadLetter: 'my-images-dead-letter',
       },
       bucket: 'my-images',
     });
+  });
+
+  it('names the queues and the fleet after the deployment, so that two in one account share neither', () => {
+    const ec2 = { ...aws, S3_BUCKET: 'images.example.com', EC2_LAUNCH_TEMPLATE_NAME: 'eir-worker' };
+    expect(loadConfig(ec2)).toMatchObject({
+      aws: { deployment: 'images-example-com', queues: { requests: 'images-example-com-requests' } },
+      ec2: { fleetId: 'images-example-com' },
+    });
+    expect(loadConfig({ ...ec2, DEPLOYMENT_NAME: 'staging' })).toMatchObject({
+      aws: { queues: { responses: 'staging-responses', deadLetter: 'staging-dead-letter' } },
+      ec2: { fleetId: 'staging' },
+    });
+    expect(loadConfig({ ...ec2, SQS_REQUEST_QUEUE: 'mine', FLEET_ID: 'f1' })).toMatchObject({
+      aws: { queues: { requests: 'mine', responses: 'images-example-com-responses' } },
+      ec2: { fleetId: 'f1' },
+    });
+    expect(() => loadConfig({ ...ec2, DEPLOYMENT_NAME: 'has space' })).toThrow(/DEPLOYMENT_NAME/);
   });
 
   it('launches EC2 instances by default, which need a launch template or an AMI and instance type', () => {
     expect(() => loadConfig(aws)).toThrow(/launch template[\s\S]*EC2_AMI_ID/);
     expect(loadConfig({ ...aws, EC2_LAUNCH_TEMPLATE_NAME: 'eir-worker' })).toMatchObject({
       compute: 'ec2',
-      ec2: { launchTemplate: { name: 'eir-worker' }, instanceCap: 20, fleetId: 'default' },
+      ec2: { launchTemplate: { name: 'eir-worker' }, instanceCap: 20, fleetId: 'my-images' },
     });
     expect(
       loadConfig({

@@ -7,8 +7,25 @@ const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 // ending with a letter or digit, no "..", not shaped like an IP address.
 const BUCKET_NAME = /^(?!\d+\.\d+\.\d+\.\d+$)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
-const queueName = (fallback: string) =>
-  z.string().regex(QUEUE_NAME, "a standard queue name: 1–80 letters, digits, '-' or '_'").default(fallback);
+const queueName = () =>
+  z.string().regex(QUEUE_NAME, "a standard queue name: 1–80 letters, digits, '-' or '_'").optional();
+
+/** Suffixes of the default queue names, after the deployment name: 12 characters at most. */
+const QUEUE_SUFFIXES = {
+  requests: '-requests',
+  responses: '-responses',
+  deadLetter: '-dead-letter',
+} as const;
+const DEPLOYMENT_NAME = /^[A-Za-z0-9_-]{1,63}$/;
+
+/**
+ * The deployment's name (env DEPLOYMENT_NAME): the prefix of its queues' default names and its
+ * default `fleet` tag, so that two deployments in one account share neither. Default: the
+ * bucket's name with dots as hyphens (bucket names are unique across AWS).
+ */
+export function deploymentName(env: NodeJS.ProcessEnv): string {
+  return env.DEPLOYMENT_NAME ?? (env.S3_BUCKET ?? '').replaceAll('.', '-');
+}
 
 /** `true`/`false`/`1`/`0`, as environment variables spell them. */
 const flag = () =>
@@ -22,9 +39,13 @@ const awsSchema = z.object({
   AWS_ENDPOINT_URL_SQS: z.url().optional(),
   AWS_ENDPOINT_URL_S3: z.url().optional(),
   S3_FORCE_PATH_STYLE: flag(),
-  SQS_REQUEST_QUEUE: queueName('eir-requests'),
-  SQS_RESPONSE_QUEUE: queueName('eir-responses'),
-  SQS_DEAD_LETTER_QUEUE: queueName('eir-requests-dead-letter'),
+  DEPLOYMENT_NAME: z
+    .string()
+    .regex(DEPLOYMENT_NAME, "1–63 letters, digits, '-' or '_' (it prefixes the queue names)")
+    .optional(),
+  SQS_REQUEST_QUEUE: queueName(),
+  SQS_RESPONSE_QUEUE: queueName(),
+  SQS_DEAD_LETTER_QUEUE: queueName(),
   S3_BUCKET: z
     .string({ message: 'required: the bucket for inputs and outputs' })
     .regex(BUCKET_NAME, 'an S3 bucket name: 3–63 lowercase letters, digits, dots or hyphens'),
@@ -43,7 +64,12 @@ export interface AwsConfig {
   s3Endpoint?: string;
   /** Path-style S3 URLs, which S3-compatible servers need (env S3_FORCE_PATH_STYLE, default false). */
   s3ForcePathStyle: boolean;
-  /** Queue names (env SQS_REQUEST_QUEUE, SQS_RESPONSE_QUEUE, SQS_DEAD_LETTER_QUEUE; defaults `eir-requests`, `eir-responses`, `eir-requests-dead-letter`). */
+  /** The deployment's name, see {@link deploymentName} (env DEPLOYMENT_NAME, default: from S3_BUCKET). */
+  deployment: string;
+  /**
+   * Queue names (env SQS_REQUEST_QUEUE, SQS_RESPONSE_QUEUE, SQS_DEAD_LETTER_QUEUE; defaults
+   * `<deployment>-requests`, `<deployment>-responses`, `<deployment>-dead-letter`).
+   */
   queues: { requests: string; responses: string; deadLetter: string };
   /** The bucket holding `inputs/` and `outputs/` (env S3_BUCKET, required). */
   bucket: string;
@@ -52,15 +78,17 @@ export interface AwsConfig {
 /** Reads the `aws` profile's settings; every problem is named in one `InvalidConfigError`. */
 export function loadAwsConfig(env: NodeJS.ProcessEnv): AwsConfig {
   const e = parseEnv(awsSchema, env, 'AWS configuration');
+  const deployment = deploymentName(env);
   return {
     region: e.AWS_REGION,
     sqsEndpoint: e.AWS_ENDPOINT_URL_SQS,
     s3Endpoint: e.AWS_ENDPOINT_URL_S3,
     s3ForcePathStyle: e.S3_FORCE_PATH_STYLE,
+    deployment,
     queues: {
-      requests: e.SQS_REQUEST_QUEUE,
-      responses: e.SQS_RESPONSE_QUEUE,
-      deadLetter: e.SQS_DEAD_LETTER_QUEUE,
+      requests: e.SQS_REQUEST_QUEUE ?? deployment + QUEUE_SUFFIXES.requests,
+      responses: e.SQS_RESPONSE_QUEUE ?? deployment + QUEUE_SUFFIXES.responses,
+      deadLetter: e.SQS_DEAD_LETTER_QUEUE ?? deployment + QUEUE_SUFFIXES.deadLetter,
     },
     bucket: e.S3_BUCKET,
   };
@@ -106,7 +134,7 @@ const ec2Schema = z
     EC2_INSTANCE_PROFILE: z.string().min(1).optional(),
     EC2_KEY_NAME: z.string().min(1).optional(),
     EC2_INSTANCE_CAP: positiveInt().default(20),
-    FLEET_ID: z.string().min(1).max(256).default('default'),
+    FLEET_ID: z.string().min(1).max(256).optional(),
   })
   .refine((e) => !(e.EC2_LAUNCH_TEMPLATE_ID && e.EC2_LAUNCH_TEMPLATE_NAME), {
     message: 'name the launch template by id or by name, not both',
@@ -129,7 +157,7 @@ export interface Ec2Config {
   instance: Ec2InstanceSettings;
   /** Most live instances in the region, the account's limit as the original had it (env EC2_INSTANCE_CAP, default 20). */
   instanceCap: number;
-  /** The `fleet` tag that marks this control plane's workers (env FLEET_ID, default `default`). */
+  /** The `fleet` tag that marks this deployment's workers (env FLEET_ID, default: the deployment's name, see {@link deploymentName}). */
   fleetId: string;
 }
 
@@ -159,6 +187,6 @@ export function loadEc2Config(env: NodeJS.ProcessEnv): Ec2Config {
       keyName: e.EC2_KEY_NAME,
     },
     instanceCap: e.EC2_INSTANCE_CAP,
-    fleetId: e.FLEET_ID,
+    fleetId: e.FLEET_ID ?? (deploymentName(env) || 'default'),
   };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { loadAwsConfig } from '../config/aws-config';
 import { InvalidConfigError } from '../config/env';
 import { findRepoRoot } from '../models/model-sources';
+import { runInstancesInput } from '../adapters/aws/ec2-launch';
 import { placeholdersIn, POLICY_PLACEHOLDERS, policyValues, renderPolicy } from './iam-policy-renderer';
 
 const REPO_ROOT = findRepoRoot(__dirname);
@@ -201,29 +202,52 @@ describe('the IAM policies in deploy/iam', () => {
     expect(resourcesFor(worker, 's3:PutObject')).toEqual(['arn:aws:s3:::{{BUCKET}}/outputs/*']);
   });
 
-  it('let the control plane launch, tag and terminate only tagged workers, and pass only the worker role', () => {
+  it('let the control plane launch, tag and terminate only its own fleet’s workers, and pass only the worker role', () => {
     const statements = statementsOf(POLICY_FILES.controlPlane);
-    const workerTags = { project: 'elastic-image-recognition', role: 'worker' };
-    const launch = statements.find(
-      (s) => list(s.Resource).some((r) => r.endsWith(':instance/*')) && s.Action === 'ec2:RunInstances',
-    );
-    expect(launch?.Condition?.StringEquals).toEqual({
-      'aws:RequestTag/project': workerTags.project,
-      'aws:RequestTag/role': workerTags.role,
+    const requestTags = {
+      'aws:RequestTag/project': 'elastic-image-recognition',
+      'aws:RequestTag/role': 'worker',
+      'aws:RequestTag/fleet': '{{FLEET_ID}}',
+    };
+    const launching = (resource: string) =>
+      statements.find((s) => s.Action === 'ec2:RunInstances' && list(s.Resource).includes(resource));
+    const instances = launching('arn:aws:ec2:{{REGION}}:{{ACCOUNT_ID}}:instance/*');
+    expect(instances?.Condition).toEqual({
+      StringEquals: { ...requestTags, 'ec2:MetadataHttpTokens': 'required' },
+      StringLike: { 'ec2:InstanceType': '{{INSTANCE_TYPE}}' },
+    });
+    expect(launching('arn:aws:ec2:{{REGION}}:{{ACCOUNT_ID}}:volume/*')?.Condition).toEqual({
+      StringEquals: requestTags,
     });
     const terminate = statements.find((s) => s.Action === 'ec2:TerminateInstances');
     expect(terminate?.Condition?.StringEquals).toEqual({
-      'aws:ResourceTag/project': workerTags.project,
-      'aws:ResourceTag/role': workerTags.role,
+      'aws:ResourceTag/project': 'elastic-image-recognition',
+      'aws:ResourceTag/role': 'worker',
+      'aws:ResourceTag/fleet': '{{FLEET_ID}}',
     });
     const tag = statements.find((s) => s.Action === 'ec2:CreateTags');
-    expect(tag?.Condition?.StringEquals).toEqual({ 'ec2:CreateAction': 'RunInstances' });
+    expect(tag?.Condition?.StringEquals).toEqual({
+      'ec2:CreateAction': 'RunInstances',
+      'aws:RequestTag/fleet': '{{FLEET_ID}}',
+    });
     expect(resourcesFor(POLICY_FILES.controlPlane, 'iam:PassRole')).toEqual([
       'arn:aws:iam::{{ACCOUNT_ID}}:role/{{WORKER_ROLE_NAME}}',
     ]);
     expect(resourcesFor(POLICY_FILES.controlPlane, 'ec2:RunInstances')).toContain(
       'arn:aws:ec2:{{REGION}}:{{ACCOUNT_ID}}:launch-template/*',
     );
+  });
+
+  it('match what the EC2 adapter puts in its launches: the tags the conditions name, and IMDSv2 required', () => {
+    const spec = {
+      project: 'elastic-image-recognition',
+      fleetId: 'f1',
+      instance: { imageId: 'ami-1', instanceType: 't3.micro' },
+    };
+    const input = runInstancesInput(spec, { workerId: 'w-1', env: {} });
+    const tags = Object.fromEntries(input.TagSpecifications![0].Tags!.map((tag) => [tag.Key, tag.Value]));
+    expect(tags).toMatchObject({ project: 'elastic-image-recognition', role: 'worker', fleet: 'f1' });
+    expect(input.MetadataOptions).toEqual({ HttpTokens: 'required', HttpEndpoint: 'enabled' });
   });
 });
 
@@ -242,15 +266,22 @@ describe('rendering the policies', () => {
     );
     expect(resources).toEqual(
       expect.arrayContaining([
-        'arn:aws:sqs:eu-west-1:123456789012:eir-requests',
-        'arn:aws:sqs:eu-west-1:123456789012:eir-responses',
-        'arn:aws:sqs:eu-west-1:123456789012:eir-requests-dead-letter',
+        'arn:aws:sqs:eu-west-1:123456789012:eir-example-requests',
+        'arn:aws:sqs:eu-west-1:123456789012:eir-example-responses',
+        'arn:aws:sqs:eu-west-1:123456789012:eir-example-dead-letter',
         'arn:aws:s3:::eir-example/inputs/*',
       ]),
     );
-    expect(renderPolicy(readPolicy(POLICY_FILES.controlPlane), values)).toContain(
-      '"arn:aws:iam::123456789012:role/eir-worker"',
+    const controlPlane = renderPolicy(readPolicy(POLICY_FILES.controlPlane), values);
+    expect(controlPlane).toContain('"arn:aws:iam::123456789012:role/eir-worker"');
+    expect(controlPlane).toContain('"aws:ResourceTag/fleet": "eir-example"');
+    expect(controlPlane).toContain('"ec2:InstanceType": "t3.micro"');
+    const chosen = renderPolicy(
+      readPolicy(POLICY_FILES.controlPlane),
+      policyValues(aws, { AWS_ACCOUNT_ID: '123456789012', FLEET_ID: 'blue', ALLOWED_INSTANCE_TYPE: 'c7g.*' }),
     );
+    expect(chosen).toContain('"aws:RequestTag/fleet": "blue"');
+    expect(chosen).toContain('"ec2:InstanceType": "c7g.*"');
   });
 
   it('names a missing account id and a bad role name', () => {

@@ -11,6 +11,8 @@ export const POLICY_PLACEHOLDERS = [
   'RESPONSE_QUEUE',
   'DEAD_LETTER_QUEUE',
   'WORKER_ROLE_NAME',
+  'FLEET_ID',
+  'INSTANCE_TYPE',
 ] as const;
 
 export type PolicyPlaceholder = (typeof POLICY_PLACEHOLDERS)[number];
@@ -26,12 +28,21 @@ const identitySchema = z.object({
     .string()
     .regex(/^[\w+=,.@-]{1,64}$/, "an IAM role name: 1–64 letters, digits or '+=,.@_-'")
     .default('eir-worker'),
+  ALLOWED_INSTANCE_TYPE: z
+    .string()
+    .regex(/^[a-z0-9.*?-]{1,64}$/, 'an instance type, or a pattern of them such as t3.*')
+    .optional(),
 });
 
+/** The instance type the control plane may launch when neither setting names one. */
+export const DEFAULT_ALLOWED_INSTANCE_TYPE = 't3.micro';
+
 /**
- * The values for the placeholders: the region, queues and bucket of the AWS configuration, and
- * env AWS_ACCOUNT_ID (required) and WORKER_ROLE_NAME (the role in the workers' instance profile,
- * default `eir-worker`). Bad values are named in one `InvalidConfigError`.
+ * The values for the placeholders: the region, queues and bucket of the AWS configuration; env
+ * AWS_ACCOUNT_ID (required); WORKER_ROLE_NAME (the role in the workers' instance profile, default
+ * `eir-worker`); FLEET_ID (default: the deployment's name, as the control plane has it); and
+ * ALLOWED_INSTANCE_TYPE, the only type (or pattern, `t3.*`) the control plane may launch
+ * (default EC2_INSTANCE_TYPE, else `t3.micro`). Bad values are named in one `InvalidConfigError`.
  */
 export function policyValues(aws: AwsConfig, env: NodeJS.ProcessEnv): PolicyValues {
   const identity = parseEnv(identitySchema, env, 'IAM policy settings');
@@ -43,6 +54,8 @@ export function policyValues(aws: AwsConfig, env: NodeJS.ProcessEnv): PolicyValu
     RESPONSE_QUEUE: aws.queues.responses,
     DEAD_LETTER_QUEUE: aws.queues.deadLetter,
     WORKER_ROLE_NAME: identity.WORKER_ROLE_NAME,
+    FLEET_ID: env.FLEET_ID ?? aws.deployment,
+    INSTANCE_TYPE: identity.ALLOWED_INSTANCE_TYPE ?? env.EC2_INSTANCE_TYPE ?? DEFAULT_ALLOWED_INSTANCE_TYPE,
   };
 }
 

@@ -22,9 +22,12 @@ const STOPPING = ['terminating', 'terminated', 'lost'];
 /**
  * The id of the `index`-th worker a scale-out launches, made from the decision's event: the same
  * when the scale-out runs again after a crash, so that it creates no worker twice; new for every
- * decision, in this log and in any log started later.
+ * decision, in this log and in any other. The decision's random `launchNonce` (80 bits) makes it
+ * unguessable; decisions recorded before there was one are named by their time and position.
  */
 export function workerIdFor(decision: StoredEvent, index: number): string {
+  const nonce = decision.data.launchNonce;
+  if (typeof nonce === 'string') return `w-${nonce}-${index}`;
   return `w-${decision.recordedAt.toString(36)}-${decision.position.toString(36)}-${index}`;
 }
 

@@ -19,6 +19,7 @@ import { EventsModule } from '../events/events.module';
 import { REQUEST_QUEUE } from '../pipeline/queue-tokens';
 import { Clock } from '../ports/clock.port';
 import { Compute } from '../ports/compute.port';
+import { FleetInstances } from './fleet-instances';
 import { FleetService } from './fleet.service';
 
 const FLEET = 'fleet-a';
@@ -47,6 +48,7 @@ async function boot(dataDir: string, clock: ManualClock, compute?: Compute): Pro
       ...(compute
         ? [
             FleetService,
+            FleetInstances,
             { provide: Compute, useValue: compute },
             { provide: REQUEST_QUEUE, useFactory: () => openLocalQueues(dataDir, 3, clock).requests },
           ]

@@ -8,6 +8,7 @@ import { REQUEST_QUEUE } from '../pipeline/queue-tokens';
 import { Compute } from '../ports/compute.port';
 import { Queue } from '../ports/queue.port';
 import { controllerEffects, workerEffects } from './fleet-effects';
+import { FleetInstances } from './fleet-instances';
 
 const ENDED = ['terminated', 'lost'];
 
@@ -22,11 +23,11 @@ export const WORKER_STOP_GRACE_MS = 60_000;
 @Injectable()
 export class FleetService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(FleetService.name);
-  private readonly instances = new Map<string, string>();
   private exits?: Subscription;
 
   constructor(
     private readonly host: ActorHost,
+    private readonly instances: FleetInstances,
     private readonly compute: Compute,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(REQUEST_QUEUE) requests: Queue,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ControllerContext } from '../../state-machines/controller.machine';
 import type { JobContext } from '../../state-machines/job.machine';
 import {
@@ -16,6 +17,12 @@ export interface BacklogCounts {
   visible: number;
   inFlight: number;
 }
+
+/**
+ * 80 random bits, hex: what names the workers of one scale-out, so that a worker id (and the EC2
+ * client token made from it) cannot be guessed or collide with another deployment's.
+ */
+export const randomLaunchNonce = (): string => randomBytes(10).toString('hex');
 
 /** Weight of the newest sample in the service-time moving average. */
 const SERVICE_TIME_ALPHA = 0.2;
@@ -36,6 +43,7 @@ export class ScalingLoop {
     private readonly backlog: () => Promise<BacklogCounts>,
     private readonly policy: ScalingPolicy,
     readonly settings: ScalingSettings,
+    private readonly launchNonce: () => string = randomLaunchNonce,
   ) {
     host.changes$.subscribe(({ actor, event }) => {
       if (actor.kind !== JOB || event.type !== 'JobClassified') return;
@@ -90,7 +98,12 @@ export class ScalingLoop {
       last.desired === decision.desired &&
       last.capacity === decision.capacity;
     if (decision.action === 'hold' && unchanged) return undefined;
-    const result = await this.host.dispatch(CONTROLLER_STREAM, { type: 'ScalingDecided', decision });
+    const result = await this.host.dispatch(CONTROLLER_STREAM, {
+      type: 'ScalingDecided',
+      decision,
+      // The workers a scale-out launches are named after it (see workerIdFor).
+      ...(decision.action === 'scaleOut' && { launchNonce: this.launchNonce() }),
+    });
     return result.accepted ? decision : undefined;
   }
 

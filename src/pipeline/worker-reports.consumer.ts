@@ -10,6 +10,7 @@ import {
   WorkerReport,
   WorkerReportsSchema,
 } from './messages';
+import { FleetInstances } from '../fleet/fleet-instances';
 import { DEAD_LETTER_QUEUE, RESPONSE_QUEUE } from './queue-tokens';
 import { PollLoop, startPollLoop } from './poll-loop';
 
@@ -85,6 +86,7 @@ export class WorkerReportsConsumer implements OnApplicationBootstrap, OnApplicat
     private readonly host: ActorHost,
     @Inject(RESPONSE_QUEUE) private readonly responses: Queue,
     @Inject(DEAD_LETTER_QUEUE) private readonly deadLetters: Queue,
+    private readonly fleet: FleetInstances,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -135,7 +137,9 @@ export class WorkerReportsConsumer implements OnApplicationBootstrap, OnApplicat
     const handled = batch.map((message) => {
       try {
         const { reports } = decodeMessage(WorkerReportsSchema, message.body);
-        const commands = reports.flatMap(eventsOfReport);
+        const commands = reports
+          .filter((report) => this.fromTheFleet(message, report))
+          .flatMap(eventsOfReport);
         return {
           message,
           results: Promise.allSettled(
@@ -174,6 +178,18 @@ export class WorkerReportsConsumer implements OnApplicationBootstrap, OnApplicat
       else this.logger.error(`Message ${message.id} will be retried: ${retryable[0].reason.message}`);
     }
     if (done.length > 0) await this.responses.deleteBatch(done);
+  }
+
+  /**
+   * Whether a report may be recorded: a worker's start must name the instance this fleet launched
+   * for it, so that nothing outside the fleet can pass for one of its workers.
+   */
+  private fromTheFleet(message: QueueMessage, report: WorkerReport): boolean {
+    if (report.kind !== 'workerStarted' || this.fleet.owns(report.workerId, report.instanceId)) return true;
+    this.logger.warn(
+      `Report in message ${message.id} refused: instance ${report.instanceId} is not the one this fleet launched for worker ${report.workerId}`,
+    );
+    return false;
   }
 
   private async onDeadLetter(message: QueueMessage): Promise<void> {

@@ -117,7 +117,16 @@ export async function simulate(
   });
   await host.onModuleInit();
   host.onApplicationBootstrap();
-  const loop = new ScalingLoop(host, clock, async () => queue.counts(), contender.policy, contender.settings);
+  // Worker ids from a counter, so that a run repeats exactly.
+  let scaleOuts = 0;
+  const loop = new ScalingLoop(
+    host,
+    clock,
+    async () => queue.counts(),
+    contender.policy,
+    contender.settings,
+    () => (++scaleOuts).toString(16).padStart(20, '0'),
+  );
 
   const start = clock.now();
   const t0 = start + o.warmUpMs;

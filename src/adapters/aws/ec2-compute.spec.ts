@@ -105,6 +105,8 @@ describe('Ec2Compute', () => {
         ClientToken: clientToken(FLEET, 'w-1'),
         InstanceInitiatedShutdownBehavior: 'terminate',
       });
+      // The template's own metadata options apply (the policy requires IMDSv2 of them too).
+      expect(request.MetadataOptions).toBeUndefined();
       expect(request.ClientToken).toMatch(/^[0-9a-f]{64}$/);
       const expectedTags = [
         { Key: 'project', Value: PROJECT },
@@ -153,7 +155,7 @@ describe('Ec2Compute', () => {
       expect(userData.trimEnd().split('\n').pop()).toBe("systemctl start 'worker.service'");
     });
 
-    it('launches with explicit AMI, type, subnet, security groups and instance profile when there is no template', async () => {
+    it('launches with explicit AMI, type, subnet, security groups, instance profile and IMDSv2 required when there is no template', async () => {
       create({
         launchTemplate: undefined,
         instance: {
@@ -174,6 +176,7 @@ describe('Ec2Compute', () => {
         SubnetId: 'subnet-1',
         SecurityGroupIds: ['sg-1'],
         IamInstanceProfile: { Name: 'eir-worker' },
+        MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled' },
       });
       expect(request.LaunchTemplate).toBeUndefined();
     });

@@ -113,6 +113,8 @@ export function runInstancesInput(spec: LaunchSpec, request: LaunchRequest): Run
     KeyName: instance.keyName,
     // A worker that powers itself off is gone for good, as a process that exits is.
     InstanceInitiatedShutdownBehavior: 'terminate',
+    // IMDSv2 only (the control plane's policy launches nothing else); a template must say so itself.
+    MetadataOptions: template ? undefined : { HttpTokens: 'required', HttpEndpoint: 'enabled' },
     UserData: Buffer.from(workerUserData(spec, request), 'utf8').toString('base64'),
     TagSpecifications: [
       { ResourceType: 'instance', Tags: tags },
