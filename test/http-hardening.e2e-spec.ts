@@ -96,10 +96,11 @@ describe('upload rate limits (RATE_LIMIT_UPLOADS)', () => {
   let keyed: InProcessService;
   let open: InProcessService;
   let unlimited: InProcessService;
+  let proxied: InProcessService;
 
   beforeAll(async () => {
     const uploadRateLimit = { limit: 2, windowMs: 600_000 };
-    [keyed, open, unlimited] = await Promise.all([
+    [keyed, open, unlimited, proxied] = await Promise.all([
       startInProcessService('rate-limit-keys', {
         ...NO_WORKERS,
         uploadRateLimit,
@@ -107,9 +108,10 @@ describe('upload rate limits (RATE_LIMIT_UPLOADS)', () => {
       }),
       startInProcessService('rate-limit-open', { ...NO_WORKERS, uploadRateLimit }),
       startInProcessService('rate-limit-off', NO_WORKERS),
+      startInProcessService('rate-limit-proxied', { ...NO_WORKERS, uploadRateLimit, trustProxy: 'loopback' }),
     ]);
   });
-  afterAll(() => Promise.all([keyed?.close(), open?.close(), unlimited?.close()]));
+  afterAll(() => Promise.all([keyed?.close(), open?.close(), unlimited?.close(), proxied?.close()]));
 
   const upload = (target: InProcessService, key?: string) => {
     const req = request(target.app.getHttpServer()).post('/api/jobs');
@@ -143,10 +145,18 @@ describe('upload rate limits (RATE_LIMIT_UPLOADS)', () => {
     );
   });
 
-  it('counts by address when the service takes no keys', async () => {
-    expect((await upload(open)).status).toBe(202);
-    expect((await upload(open)).status).toBe(202);
-    expect((await upload(open)).status).toBe(429);
+  it('counts by address when the service takes no keys, believing X-Forwarded-For only from TRUST_PROXY', async () => {
+    // Not trusted by default: whatever a client claims, it is counted by its own address.
+    expect((await upload(open).set('X-Forwarded-For', '203.0.113.1')).status).toBe(202);
+    expect((await upload(open).set('X-Forwarded-For', '203.0.113.2')).status).toBe(202);
+    expect((await upload(open).set('X-Forwarded-For', '203.0.113.3')).status).toBe(429);
+
+    // Behind a trusted proxy (here on loopback), each client it names is counted on its own.
+    const from = (client: string) => upload(proxied).set('X-Forwarded-For', client);
+    expect((await from('203.0.113.1')).status).toBe(202);
+    expect((await from('203.0.113.1')).status).toBe(202);
+    expect((await from('203.0.113.1')).status).toBe(429);
+    expect((await from('203.0.113.2')).status).toBe(202);
   });
 
   it('limits nothing by default', async () => {

@@ -83,6 +83,12 @@ const schema = z
     ADMIN_KEYS_FILE: z.string().min(1).optional(),
     ALLOW_ANONYMOUS: z.enum(['true', 'false']).default('false'),
     CORS_ORIGINS: originList,
+    TRUST_PROXY: z
+      .string()
+      .default('false')
+      .transform((text): boolean | number | string =>
+        text === 'true' ? true : text === 'false' ? false : /^\d+$/.test(text) ? Number(text) : text,
+      ),
     RATE_LIMIT_UPLOADS: z.coerce.number().int().min(0).default(0),
     RATE_LIMIT_WINDOW_MS: positiveInt().default(60_000),
     RETENTION_DAYS: z.coerce.number().int().min(0).default(30),
@@ -172,6 +178,13 @@ export interface AppConfig {
    * The keys themselves are not kept.
    */
   keys: { api: Buffer[]; admin: Buffer[] };
+  /**
+   * Which proxies in front are trusted to say who the client is (`X-Forwarded-For`), as Express's
+   * `trust proxy` takes it (env TRUST_PROXY: `false`, the default; `true`; a number of hops; or
+   * addresses and subnets such as `loopback` or `10.0.0.0/8`). Behind a TLS proxy, set it, so that
+   * rate limits without keys count each client rather than the proxy.
+   */
+  trustProxy: boolean | number | string;
   /** Origins whose pages may call the API from a browser (env CORS_ORIGINS, comma-separated; none by default: CORS off). */
   corsOrigins: string[];
   /**
@@ -279,6 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       ],
     },
     corsOrigins: e.CORS_ORIGINS,
+    trustProxy: e.TRUST_PROXY,
     uploadRateLimit:
       e.RATE_LIMIT_UPLOADS > 0
         ? { limit: e.RATE_LIMIT_UPLOADS, windowMs: e.RATE_LIMIT_WINDOW_MS }

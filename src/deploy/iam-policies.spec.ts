@@ -92,8 +92,8 @@ const COMMANDS: Record<string, { actions: string[]; roles: Role[]; why: string }
   },
   DeleteObjectCommand: {
     actions: ['s3:DeleteObject'],
-    roles: [],
-    why: 'no caller in the app: nothing deletes objects yet',
+    roles: ['controlPlane'],
+    why: 'the retention sweep deletes inputs and outputs of jobs past RETENTION_DAYS',
   },
   DescribeInstancesCommand: {
     actions: ['ec2:DescribeInstances'],

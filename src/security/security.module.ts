@@ -1,5 +1,5 @@
-import { Inject, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { Inject, MiddlewareConsumer, Module, NestModule, OnModuleInit } from '@nestjs/common';
+import { APP_GUARD, HttpAdapterHost } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ApiKeys } from './api-keys';
@@ -32,8 +32,19 @@ import { UploadRateLimit } from './upload-rate-limit';
   ],
   exports: [ApiKeys, UploadRateLimit],
 })
-export class SecurityModule implements NestModule {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+export class SecurityModule implements NestModule, OnModuleInit {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  /** Express's own settings: whom to believe about the client's address, and no `X-Powered-By`. */
+  onModuleInit(): void {
+    const express = this.adapterHost.httpAdapter?.getInstance() as
+      { set(setting: string, value: unknown): void } | undefined;
+    express?.set('trust proxy', this.config.trustProxy);
+    express?.set('x-powered-by', false);
+  }
 
   configure(consumer: MiddlewareConsumer): void {
     const { corsOrigins } = this.config;
