@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { AwsConfig, Ec2Config, loadAwsConfig, loadEc2Config } from './aws-config';
-import { InvalidConfigError, parseEnv, positiveInt } from './env';
+import { commaSeparated, InvalidConfigError, parseEnv, positiveInt } from './env';
 import { DEFAULT_JOB_DEADLINE_MS } from '../../state-machines/job.machine';
 import { DEFAULT_MAX_PIXELS } from '../classifier/image-preprocessor';
 import { AWS_COOLDOWN_MS, AWS_SCALING, LOCAL_SCALING } from '../../state-machines/scaling-policy';
@@ -44,31 +44,16 @@ const FLEET_DEFAULTS = {
 };
 
 /** A comma-separated list of keys, each at least 16 characters (a key is a secret, not a name). */
-const keyList = z
-  .string()
-  .default('')
-  .transform((text) =>
-    text
-      .split(',')
-      .map((key) => key.trim())
-      .filter((key) => key.length > 0),
-  )
-  .refine((keys) => keys.every((key) => key.length >= 16), 'each key must be at least 16 characters long');
+const keyList = commaSeparated().refine(
+  (keys) => keys.every((key) => key.length >= 16),
+  'each key must be at least 16 characters long',
+);
 
 /** A comma-separated list of web origins (`https://example.com`), each exactly an origin. */
-const originList = z
-  .string()
-  .default('')
-  .transform((text) =>
-    text
-      .split(',')
-      .map((origin) => origin.trim())
-      .filter((origin) => origin.length > 0),
-  )
-  .refine(
-    (origins) => origins.every((origin) => URL.canParse(origin) && new URL(origin).origin === origin),
-    'each origin must be a scheme, host and optional port, such as https://example.com (no path, no trailing slash)',
-  );
+const originList = commaSeparated().refine(
+  (origins) => origins.every((origin) => URL.canParse(origin) && new URL(origin).origin === origin),
+  'each origin must be a scheme, host and optional port, such as https://example.com (no path, no trailing slash)',
+);
 
 /** The most files one request may carry, whatever MAX_FILES_PER_REQUEST says. */
 export const MAX_FILES_CEILING = 1000;

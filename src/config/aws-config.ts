@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Ec2InstanceSettings, Ec2LaunchTemplate } from '../adapters/aws/ec2-launch';
-import { parseEnv, positiveInt } from './env';
+import { commaSeparated, parseEnv, positiveInt } from './env';
 
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 // S3's rules for new buckets: 3–63 lowercase letters, digits, dots and hyphens, starting and
@@ -112,16 +112,6 @@ export function awsWorkerEnv(config: AwsConfig): Record<string, string> {
   };
 }
 
-const commaList = z
-  .string()
-  .transform((value) =>
-    value
-      .split(',')
-      .map((each) => each.trim())
-      .filter(Boolean),
-  )
-  .optional();
-
 const ec2Schema = z
   .object({
     EC2_LAUNCH_TEMPLATE_ID: z.string().min(1).optional(),
@@ -130,7 +120,7 @@ const ec2Schema = z
     EC2_AMI_ID: z.string().min(1).optional(),
     EC2_INSTANCE_TYPE: z.string().min(1).optional(),
     EC2_SUBNET_ID: z.string().min(1).optional(),
-    EC2_SECURITY_GROUP_IDS: commaList,
+    EC2_SECURITY_GROUP_IDS: commaSeparated(),
     EC2_INSTANCE_PROFILE: z.string().min(1).optional(),
     EC2_KEY_NAME: z.string().min(1).optional(),
     EC2_INSTANCE_CAP: positiveInt().default(20),

@@ -1,18 +1,13 @@
-import { Test, TestingModule } from '@nestjs/testing';
+import { TestingModule } from '@nestjs/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EffectCall, scriptedEffectsModule } from '../../test/support/scripted-effects';
+import { bootWithScriptedEffects } from '../../test/support/scripted-effects';
 import { ActorHost } from '../actors/actor-host.service';
 import { JOB } from '../actors/actor-kinds';
-import { ActorsModule } from '../actors/actors.module';
-import { AdaptersModule } from '../adapters/adapters.module';
 import { ManualClock } from '../clock/manual-clock';
 import { testConfig } from '../config/app-config';
-import { ConfigModule } from '../config/config.module';
-import { EventsModule } from '../events/events.module';
 import { objectKeys } from '../pipeline/messages';
-import { Clock } from '../ports/clock.port';
 import { EventStore } from '../ports/event-store.port';
 import { ObjectStore } from '../ports/object-store.port';
 import { RETENTION_STREAM } from '../projections/expired-files.projection';
@@ -24,25 +19,13 @@ const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
 
 /** The sweep over the real log, host, read models and file store; job effects scripted, time manual. */
-async function boot(dataDir: string, clock: ManualClock): Promise<TestingModule> {
-  const effects: EffectCall[] = [];
-  const config = testConfig({ port: 0, dataDir, retention: { days: 30, sweepMs: HOUR } });
-  const moduleRef = await Test.createTestingModule({
-    imports: [
-      ConfigModule.forRoot(config),
-      EventsModule,
-      AdaptersModule.forRoot(config),
-      ActorsModule,
-      ProjectionsModule,
-      scriptedEffectsModule(effects),
-    ],
+function boot(dataDir: string, clock: ManualClock, days = 30): Promise<TestingModule> {
+  return bootWithScriptedEffects({
+    config: testConfig({ port: 0, dataDir, retention: { days, sweepMs: HOUR } }),
+    clock,
+    imports: [ProjectionsModule],
     providers: [RetentionSweep],
-  })
-    .overrideProvider(Clock)
-    .useValue(clock)
-    .compile();
-  moduleRef.useLogger(false);
-  return moduleRef.init();
+  });
 }
 
 /** A job uploaded and reported now, with an input and an output stored. */
@@ -144,23 +127,7 @@ describe('RetentionSweep: the files of finished jobs, deleted RETENTION_DAYS aft
 
   it('keeps every file when RETENTION_DAYS is 0', async () => {
     await moduleRef.close();
-    const config = testConfig({ port: 0, dataDir, retention: { days: 0, sweepMs: HOUR } });
-    moduleRef = await Test.createTestingModule({
-      imports: [
-        ConfigModule.forRoot(config),
-        EventsModule,
-        AdaptersModule.forRoot(config),
-        ActorsModule,
-        ProjectionsModule,
-        scriptedEffectsModule([]),
-      ],
-      providers: [RetentionSweep],
-    })
-      .overrideProvider(Clock)
-      .useValue(clock)
-      .compile();
-    moduleRef.useLogger(false);
-    await moduleRef.init();
+    moduleRef = await boot(dataDir, clock, 0);
     await finishedJob(moduleRef, 'kept');
     await passTime(moduleRef, clock, 365 * DAY);
     expect(await stored('kept')).toEqual([true, true]);

@@ -1,21 +1,16 @@
-import { Test, TestingModule } from '@nestjs/testing';
+import { TestingModule } from '@nestjs/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry, register as globalRegistry } from 'prom-client';
 import { AWS_SCALING, decideScaling } from '../../state-machines/scaling-policy';
-import { EffectCall, scriptedEffectsModule } from '../../test/support/scripted-effects';
+import { bootWithScriptedEffects } from '../../test/support/scripted-effects';
 import { parseMetrics, sampleValue, Sample } from '../../test/support/prometheus-text';
 import { ActorHost } from '../actors/actor-host.service';
 import { CONTROLLER_STREAM, JOB } from '../actors/actor-kinds';
-import { ActorsModule } from '../actors/actors.module';
-import { AdaptersModule } from '../adapters/adapters.module';
 import { ManualClock } from '../clock/manual-clock';
 import { testConfig } from '../config/app-config';
-import { ConfigModule } from '../config/config.module';
-import { EventsModule } from '../events/events.module';
 import { REQUEST_QUEUE } from '../pipeline/queue-tokens';
-import { Clock } from '../ports/clock.port';
 import { Queue } from '../ports/queue.port';
 import { ProjectionsModule } from '../projections/projections.module';
 import { MetricsModule } from './metrics.module';
@@ -24,25 +19,12 @@ const LATENCY = 'eir_classification_latency_seconds';
 const top5 = [{ label: 'goldfish', probability: 0.9 }];
 
 /** The metrics over the real log, host, read models and SQLite queue; effects scripted, time manual. */
-async function boot(dataDir: string, clock: ManualClock): Promise<TestingModule> {
-  const effects: EffectCall[] = [];
-  const config = testConfig({ port: 0, dataDir });
-  const moduleRef = await Test.createTestingModule({
-    imports: [
-      ConfigModule.forRoot(config),
-      EventsModule,
-      AdaptersModule.forRoot(config),
-      ActorsModule,
-      ProjectionsModule,
-      MetricsModule,
-      scriptedEffectsModule(effects),
-    ],
-  })
-    .overrideProvider(Clock)
-    .useValue(clock)
-    .compile();
-  moduleRef.useLogger(false);
-  return moduleRef.init();
+function boot(dataDir: string, clock: ManualClock): Promise<TestingModule> {
+  return bootWithScriptedEffects({
+    config: testConfig({ port: 0, dataDir }),
+    clock,
+    imports: [ProjectionsModule, MetricsModule],
+  });
 }
 
 async function scrape(moduleRef: TestingModule): Promise<Sample[]> {

@@ -1,16 +1,12 @@
-import { Test, TestingModule } from '@nestjs/testing';
+import { TestingModule } from '@nestjs/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EffectCall, scriptedEffectsModule } from '../../test/support/scripted-effects';
+import { bootWithScriptedEffects } from '../../test/support/scripted-effects';
 import { waitFor } from '../../test/support/control-plane-process';
 import { ActorHost } from '../actors/actor-host.service';
 import { WORKER } from '../actors/actor-kinds';
-import { ActorsModule } from '../actors/actors.module';
-import { AdaptersModule } from '../adapters/adapters.module';
 import { testConfig } from '../config/app-config';
-import { ConfigModule } from '../config/config.module';
-import { EventsModule } from '../events/events.module';
 import { FleetInstances } from '../fleet/fleet-instances';
 import { Queue } from '../ports/queue.port';
 import { WorkerReports } from './messages';
@@ -23,20 +19,10 @@ describe('WorkerReportsConsumer: reports only from the fleet’s own instances',
 
   beforeEach(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'reports-'));
-    const config = testConfig({ port: 0, dataDir });
-    const effects: EffectCall[] = [];
-    moduleRef = await Test.createTestingModule({
-      imports: [
-        ConfigModule.forRoot(config),
-        EventsModule,
-        AdaptersModule.forRoot(config),
-        ActorsModule,
-        scriptedEffectsModule(effects),
-      ],
+    moduleRef = await bootWithScriptedEffects({
+      config: testConfig({ port: 0, dataDir }),
       providers: [WorkerReportsConsumer, FleetInstances],
-    }).compile();
-    moduleRef.useLogger(false);
-    await moduleRef.init();
+    });
   });
   afterEach(async () => {
     await moduleRef.close();

@@ -1,8 +1,14 @@
-import { Injectable, Module } from '@nestjs/common';
+import { Injectable, Module, ModuleMetadata, Provider } from '@nestjs/common';
+import { Test, TestingModule } from '@nestjs/testing';
 import { ActorHost } from '../../src/actors/actor-host.service';
 import { ACTOR_KINDS, CONTROLLER, CONTROLLER_STREAM, JOB, WORKER } from '../../src/actors/actor-kinds';
 import { ActorsModule } from '../../src/actors/actors.module';
 import { EffectContext } from '../../src/actors/effect-handlers';
+import { AdaptersModule } from '../../src/adapters/adapters.module';
+import { AppConfig } from '../../src/config/app-config';
+import { ConfigModule } from '../../src/config/config.module';
+import { EventsModule } from '../../src/events/events.module';
+import { Clock } from '../../src/ports/clock.port';
 
 /** Every effect the host executed, in order. */
 export interface EffectCall {
@@ -115,4 +121,44 @@ export function recordUnhandledEffects(host: ActorHost, log: EffectCall[]): void
     const handlers = Object.fromEntries(Object.keys(kind.effects).map((type) => [type, recorded(log, type)]));
     host.handle(kind, handlers);
   }
+}
+
+/** What {@link bootWithScriptedEffects} boots beside the log, the host and the adapters. */
+export interface ScriptedBoot {
+  config: AppConfig;
+  /** Replaces the adapters' clock (a manual one, say). */
+  clock?: Clock;
+  /** Modules of the features under test. */
+  imports?: NonNullable<ModuleMetadata['imports']>;
+  providers?: Provider[];
+  /** Where the scripted effects record their calls. */
+  effects?: EffectCall[];
+}
+
+/**
+ * The log, the host and the adapters of `config` with the scripted effects, and the features
+ * under test over them; initialised (the host live), logging nothing.
+ */
+export async function bootWithScriptedEffects({
+  config,
+  clock,
+  imports = [],
+  providers = [],
+  effects = [],
+}: ScriptedBoot): Promise<TestingModule> {
+  let builder = Test.createTestingModule({
+    imports: [
+      ConfigModule.forRoot(config),
+      EventsModule,
+      AdaptersModule.forRoot(config),
+      ActorsModule,
+      ...imports,
+      scriptedEffectsModule(effects),
+    ],
+    providers,
+  });
+  if (clock) builder = builder.overrideProvider(Clock).useValue(clock);
+  const moduleRef = await builder.compile();
+  moduleRef.useLogger(false);
+  return moduleRef.init();
 }
