@@ -26,14 +26,19 @@ export interface BenchControlPlane {
   stop(): Promise<void>;
 }
 
-/** Starts `dist/src/main.js` over `dataDir` with `env` on a free port, its output discarded. */
+/**
+ * Starts `dist/src/main.js` over `dataDir` with `env` on a free port, its output discarded. With
+ * env BENCH_PROFILE_DIR set, the control plane writes a V8 CPU profile there when it stops.
+ */
 export async function startControlPlane(
   dataDir: string,
   env: Record<string, string>,
 ): Promise<BenchControlPlane> {
   const root = findRepoRoot(__dirname);
   const port = await freePort();
-  const child = spawn(process.execPath, [join(root, 'dist', 'src', 'main.js')], {
+  const profileDir = process.env.BENCH_PROFILE_DIR;
+  const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(process.execPath, [...profiling, join(root, 'dist', 'src', 'main.js')], {
     cwd: root,
     stdio: 'ignore',
     env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), ...env },

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteQueue } from '../src/adapters/local/sqlite-queue';
 import type { ConsumerLogEntry, WorkItem } from './fixtures/queue-consumer';
+import type { ReceivedReport, WaitingReport } from './fixtures/queue-doorbell-poller';
 import { FixtureProcess, startFixture } from './fixtures/queue-fixture-process';
 
 const CONSUMERS = 4;
@@ -43,6 +44,20 @@ describe('SqliteQueue shared by four consumer processes', () => {
     consumers = [];
     await producer.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('wakes a long poll in another process when a message is sent, with no polling at all', async () => {
+    const poller = startFixture('queue-doorbell-poller.ts', [join(dir, 'queues.sqlite'), 'requests']);
+    consumers = [poller];
+    await poller.nextMessage<WaitingReport>('waiting');
+
+    await producer.send('ring');
+
+    expect(await poller.nextMessage<ReceivedReport>('received')).toEqual({
+      type: 'received',
+      bodies: ['ring'],
+    });
+    await poller.finished;
   });
 
   it('processes each of 2 000 messages exactly once, redelivering only after the visibility lapsed', async () => {

@@ -92,6 +92,9 @@ export class JobsService {
     const prepared = await Promise.allSettled(
       files.map((file, i) => (earlier?.jobs.has(i) ? Promise.resolve(undefined) : this.prepare(file))),
     );
+    // Recorded side by side, in the order the files came: the log commits them together, and
+    // their requests reach the queue together, where a worker can take them as one batch.
+    const recording: Array<Promise<void>> = [];
     for (const [i, result] of prepared.entries()) {
       const file = files[i];
       const recorded = earlier?.jobs.get(i);
@@ -102,7 +105,7 @@ export class JobsService {
       if (result.status === 'fulfilled') {
         const { jobId, image } = result.value!;
         const submission = key === undefined ? undefined : { key, fingerprint: fingerprint!, index: i };
-        await this.record(jobId, file, image, submission);
+        recording.push(this.record(jobId, file, image, submission));
         jobs.push({ id: jobId, fileName: file.originalname });
         continue;
       }
@@ -115,6 +118,8 @@ export class JobsService {
         httpStatus: error.httpStatus,
       });
     }
+    const failed = (await Promise.allSettled(recording)).find((outcome) => outcome.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
     return { jobs, rejected, replayed: earlier !== undefined };
   }
 

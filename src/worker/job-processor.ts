@@ -63,20 +63,22 @@ export class JobProcessor {
     const received = performance.now();
     const inHand = new Set(jobs);
     const extender = this.keepHidden(inHand);
+    // Sent while the inputs are read and classified: the reporter keeps it ahead of the results.
+    const started = this.reporter.send(
+      ...jobs.map(({ request, message }) => ({
+        kind: 'jobStarted' as const,
+        jobId: request.jobId,
+        attempt: message.receiveCount,
+        receiptHandle: message.receiptHandle,
+      })),
+    );
+    started.catch(() => undefined);
     try {
-      await this.reporter.send(
-        ...jobs.map(({ request, message }) => ({
-          kind: 'jobStarted' as const,
-          jobId: request.jobId,
-          attempt: message.receiveCount,
-          receiptHandle: message.receiptHandle,
-        })),
-      );
       const suspect = (job: InHand) => job.message.receiveCount > 1 || job.request.alone === true;
       const firstDeliveries = jobs.filter((job) => !suspect(job));
       const redelivered = jobs.filter(suspect);
       for (const batch of [firstDeliveries, ...redelivered.map((job) => [job])]) {
-        if (batch.length > 0) await this.withinDeadline(batch, received, inHand);
+        if (batch.length > 0) await this.withinDeadline(batch, received, inHand, started);
       }
     } finally {
       extender.cancel();
@@ -85,12 +87,17 @@ export class JobProcessor {
   }
 
   /** Classifies a batch, or gives it up at its deadline: its jobs come back through the queue. */
-  private async withinDeadline(batch: InHand[], received: number, inHand: Set<InHand>): Promise<void> {
+  private async withinDeadline(
+    batch: InHand[],
+    received: number,
+    inHand: Set<InHand>,
+    started: Promise<void>,
+  ): Promise<void> {
     let timer: TimerHandle | undefined;
     const deadline = new Promise<'late'>((resolve) => {
       timer = this.clock.setTimer(this.batchDeadlineMs, () => resolve('late'));
     });
-    const work = this.classifyAll(batch, received);
+    const work = this.classifyAll(batch, received, started);
     const outcome = await Promise.race([work.then(() => 'done' as const), deadline]).finally(() =>
       timer?.cancel(),
     );
@@ -107,7 +114,8 @@ export class JobProcessor {
     );
   }
 
-  private async classifyAll(jobs: InHand[], received: number): Promise<void> {
+  /** @param started the send of the jobs' `jobStarted` reports: the results go only after it succeeded. */
+  private async classifyAll(jobs: InHand[], received: number, started: Promise<void>): Promise<void> {
     const inputs = await Promise.allSettled(jobs.map(({ request }) => this.objects.get(request.inputKey)));
     const readable = jobs.filter((_, i) => inputs[i].status === 'fulfilled');
     const outcomes = await this.classifier.classifyBatch(
@@ -148,6 +156,7 @@ export class JobProcessor {
         return { report, done: true };
       }),
     );
+    await started;
     await this.reporter.send(...finished.map((f) => f.report));
     this.logger.log({
       msg: 'batch done',

@@ -17,6 +17,8 @@ export type ReportBody = WorkerReport extends infer R
  */
 export class WorkerReporter {
   private seq: number;
+  /** The sends under way, chained: each message goes after the one before it has settled. */
+  private sending: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly responses: Queue,
@@ -26,15 +28,23 @@ export class WorkerReporter {
     this.seq = clock.now() * 1000;
   }
 
-  /** Sends the reports, in order, in as few messages as the size limit allows. */
-  async send(...bodies: ReportBody[]): Promise<void> {
+  /**
+   * Sends the reports in as few messages as the size limit allows, after every report sent
+   * before (so a caller need not wait for one send before it starts the next: the order holds).
+   * Resolves once these reports are sent; rejects if their send failed.
+   */
+  send(...bodies: ReportBody[]): Promise<void> {
     const reports = bodies.map(
       (body) =>
         ({ v: 1, workerId: this.workerId, seq: ++this.seq, at: this.clock.now(), ...body }) as WorkerReport,
     );
-    for (let i = 0; i < reports.length; i += MAX_REPORTS_PER_MESSAGE) {
-      const message: WorkerReports = { v: 1, reports: reports.slice(i, i + MAX_REPORTS_PER_MESSAGE) };
-      await this.responses.send(JSON.stringify(message));
-    }
+    const sent = this.sending.then(async () => {
+      for (let i = 0; i < reports.length; i += MAX_REPORTS_PER_MESSAGE) {
+        const message: WorkerReports = { v: 1, reports: reports.slice(i, i + MAX_REPORTS_PER_MESSAGE) };
+        await this.responses.send(JSON.stringify(message));
+      }
+    });
+    this.sending = sent.catch(() => undefined);
+    return sent;
   }
 }

@@ -20,7 +20,7 @@ import {
 } from '../../queue/queue.errors';
 import { isReceiptHandleOf, newReceiptHandle } from './sqlite-queue-handles';
 import { openQueueDatabase, prepareQueueStatements, QueueStatements } from './sqlite-queue-schema';
-import { onQueueWake, wakeKey, wakeQueue } from './sqlite-queue-wakeups';
+import { onQueueWake, ringDoorbell, wakeKey, wakeQueue, watchDoorbell } from './sqlite-queue-wakeups';
 
 /** Where a queue sends the messages that it has delivered too often. */
 export interface RedrivePolicy {
@@ -41,8 +41,10 @@ export interface SqliteQueueOptions {
   /** Dead-letter redrive. Default: none (messages are redelivered forever). */
   redrive?: RedrivePolicy;
   /**
-   * A long poll notices messages sent by other processes by checking the file, first after 10 ms
-   * and then at doubling intervals up to this one. Sends in the same process wake it at once.
+   * A long poll notices messages sent by other processes when they ring the queue's doorbell (a
+   * file beside the database, watched), and, should that not come, by checking the file, first
+   * after 10 ms and then at doubling intervals up to this one. Sends in the same process wake it
+   * at once.
    * Default: 100 ms.
    */
   pollIntervalMs?: number;
@@ -51,6 +53,14 @@ export interface SqliteQueueOptions {
 }
 
 const FIRST_POLL_INTERVAL_MS = 10;
+
+/** A send waiting for its turn's commit. */
+interface PendingSend {
+  bodies: readonly string[];
+  delayMs: number;
+  resolve(ids: string[]): void;
+  reject(error: unknown): void;
+}
 
 /**
  * A {@link Queue} in a SQLite file that several processes share. A receive is one IMMEDIATE
@@ -66,8 +76,10 @@ export class SqliteQueue extends Queue {
   private readonly pollIntervalMs: number;
   private readonly redrive?: RedrivePolicy;
   private readonly wakeKey: string;
-  private readonly deadLetterWakeKey?: string;
   private readonly wakeWaiters = new Set<() => void>();
+  private unwatchDoorbell?: () => void;
+  private pendingSends: PendingSend[] = [];
+  private readonly file: string;
   private closed = false;
 
   constructor(
@@ -76,16 +88,17 @@ export class SqliteQueue extends Queue {
   ) {
     super();
     this.name = options.name;
+    this.file = options.file;
     this.visibilityTimeoutMs = options.visibilityTimeoutMs ?? 30_000;
     this.pollIntervalMs = options.pollIntervalMs ?? 100;
     this.redrive = options.redrive;
     checkOptions(options, this.visibilityTimeoutMs, this.pollIntervalMs);
     this.wakeKey = wakeKey(options.file, this.name);
-    if (this.redrive) this.deadLetterWakeKey = wakeKey(options.file, this.redrive.deadLetterQueue);
     try {
       mkdirSync(dirname(options.file), { recursive: true });
       this.db = openQueueDatabase(options.file, options.busyTimeoutMs ?? 5000);
       this.statements = prepareQueueStatements(this.db);
+      this.unwatchDoorbell = watchDoorbell(options.file, this.name);
     } catch (error) {
       throw new QueueBackendError(this.name, `opening ${options.file}`, { cause: error });
     }
@@ -96,22 +109,46 @@ export class SqliteQueue extends Queue {
     return id;
   }
 
+  /**
+   * Sends made in the same turn of the event loop are committed together, in one transaction, in
+   * the order they were made (group commit, as the event log does it): one fsync, and one wake-up
+   * of the consumers, which then find the messages together and can take them as a batch.
+   */
   async sendBatch(bodies: readonly string[], options?: SendOptions): Promise<string[]> {
     const delayMs = checkSend(bodies, options);
-    const ids = this.guard('send', () =>
-      this.db
-        .transaction(() => {
-          const now = this.clock.now();
-          return bodies.map((body) => {
-            const id = randomUUID();
-            this.statements.insert.run(this.name, id, body, now, now + delayMs);
-            return id;
-          });
-        })
-        .immediate(),
-    );
-    if (delayMs === 0 && ids.length > 0) wakeQueue(this.wakeKey);
-    return ids;
+    this.assertOpen();
+    return new Promise((resolve, reject) => {
+      if (this.pendingSends.length === 0) setImmediate(() => this.commitSends());
+      this.pendingSends.push({ bodies, delayMs, resolve, reject });
+    });
+  }
+
+  private commitSends(): void {
+    const batch = this.pendingSends;
+    this.pendingSends = [];
+    let ids: string[][];
+    try {
+      if (this.closed) throw new QueueClosedError(this.name);
+      ids = this.guard('send', () =>
+        this.db
+          .transaction(() => {
+            const now = this.clock.now();
+            return batch.map(({ bodies, delayMs }) =>
+              bodies.map((body) => {
+                const id = randomUUID();
+                this.statements.insert.run(this.name, id, body, now, now + delayMs);
+                return id;
+              }),
+            );
+          })
+          .immediate(),
+      );
+    } catch (error) {
+      batch.forEach((send) => send.reject(error));
+      return;
+    }
+    batch.forEach((send, i) => send.resolve(ids[i]));
+    if (batch.some(({ bodies, delayMs }) => delayMs === 0 && bodies.length > 0)) this.wake(this.name);
   }
 
   async receive(options: ReceiveOptions = {}): Promise<QueueMessage[]> {
@@ -161,7 +198,7 @@ export class SqliteQueue extends Queue {
       }),
     );
     if (changes === 0) throw new ReceiptHandleExpiredError(this.name, receiptHandle);
-    if (timeoutMs === 0) wakeQueue(this.wakeKey);
+    if (timeoutMs === 0) this.wake(this.name);
   }
 
   async approximateCounts(): Promise<QueueCounts> {
@@ -175,6 +212,7 @@ export class SqliteQueue extends Queue {
     if (this.closed) return;
     this.closed = true;
     [...this.wakeWaiters].forEach((wake) => wake());
+    this.unwatchDoorbell?.();
     this.db.close();
   }
 
@@ -188,7 +226,7 @@ export class SqliteQueue extends Queue {
     const { delivered, redriven } = this.guard('receive', () =>
       this.db.transaction(() => this.claimVisible(maxMessages, visibilityTimeoutMs)).immediate(),
     );
-    if (redriven > 0 && this.deadLetterWakeKey) wakeQueue(this.deadLetterWakeKey);
+    if (redriven > 0 && this.redrive) this.wake(this.redrive.deadLetterQueue);
     return delivered;
   }
 
@@ -226,7 +264,13 @@ export class SqliteQueue extends Queue {
     return { delivered, redriven };
   }
 
-  /** Resolves after `delayMs`, or earlier on a send in this process, on abort, or on close. */
+  /** Wakes the long polls on a queue of this file that messages became visible: this process's, then the others'. */
+  private wake(queueName: string): void {
+    wakeQueue(wakeKey(this.file, queueName));
+    ringDoorbell(this.file, queueName);
+  }
+
+  /** Resolves after `delayMs`, or earlier on a send in this process or a doorbell, on abort, or on close. */
   private waitForWake(delayMs: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       // SystemClock timers are unref'd; a pending long poll must keep the process alive, as a

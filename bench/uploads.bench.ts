@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { datasetCacheDir } from '../src/datasets/dataset-fetcher';
+import { findRepoRoot } from '../src/models/model-sources';
+import { startControlPlane, workersRunning } from './control-plane';
+
+/**
+ * How many uploads the web tier accepts per second: CONCURRENCY clients post `POST /api/jobs`
+ * back to back (bodies built beforehand, connections kept alive) to a control plane with one
+ * worker classifying beside it, first one image per request, then FILES_PER_REQUEST. Counts the
+ * 202s per second of wall time. Writes bench/results/uploads.json.
+ */
+const ROOT = findRepoRoot(__dirname);
+const IMAGES_DIR = join(datasetCacheDir(ROOT), 'ilsvrc2012-val-sample', 'images');
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
+const FILES_PER_REQUEST = 10;
+
+interface Body {
+  type: string;
+  bytes: Buffer;
+}
+
+/** A multipart body with `images` in field `files`. */
+function multipart(images: Buffer[], offset: number): Body {
+  const boundary = `----bench-${randomBytes(8).toString('hex')}`;
+  const parts = images.flatMap((bytes, i) => [
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="image-${offset + i}.jpg"\r\n` +
+        'Content-Type: image/jpeg\r\n\r\n',
+    ),
+    bytes,
+    Buffer.from('\r\n'),
+  ]);
+  return {
+    type: `multipart/form-data; boundary=${boundary}`,
+    bytes: Buffer.concat([...parts, Buffer.from(`--${boundary}--\r\n`)]),
+  };
+}
+
+function post(url: string, agent: Agent, body: Body): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${url}/api/jobs`,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': body.type, 'content-length': body.bytes.length },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode!));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body.bytes);
+  });
+}
+
+/** Posts every body, CONCURRENCY at a time; returns the accepted files per second and the request rate. */
+async function run(url: string, bodies: Body[], filesPerRequest: number) {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  let next = 0;
+  let accepted = 0;
+  const began = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < bodies.length) {
+        const status = await post(url, agent, bodies[next++]);
+        if (status !== 202) throw new Error(`POST /api/jobs answered ${status}`);
+        accepted += filesPerRequest;
+      }
+    }),
+  );
+  const seconds = (performance.now() - began) / 1000;
+  agent.destroy();
+  return { seconds, uploadsPerS: accepted / seconds, requestsPerS: bodies.length / seconds };
+}
+
+async function main(): Promise<void> {
+  const images = readdirSync(IMAGES_DIR)
+    .sort()
+    .map((name) => readFileSync(join(IMAGES_DIR, name)));
+  const pick = (i: number) => images[i % images.length];
+  const single = Array.from({ length: REQUESTS }, (_, i) => multipart([pick(i)], i));
+  const batched = Array.from({ length: REQUESTS / FILES_PER_REQUEST }, (_, i) =>
+    multipart(
+      Array.from({ length: FILES_PER_REQUEST }, (_, k) => pick(i * FILES_PER_REQUEST + k)),
+      i * FILES_PER_REQUEST,
+    ),
+  );
+
+  const rows: Array<Record<string, string | number>> = [];
+  const results: Record<string, number> = { concurrency: CONCURRENCY, uploads: REQUESTS };
+  for (const [name, bodies, files] of [
+    ['one image per request', single, 1],
+    [`${FILES_PER_REQUEST} images per request`, batched, FILES_PER_REQUEST],
+  ] as const) {
+    // A fresh service for each, with its worker up, so that one run's backlog does not slow the next.
+    const dataDir = mkdtempSync(join(tmpdir(), 'bench-uploads-'));
+    const plane = await startControlPlane(dataDir, { MIN_WORKERS: '1', MAX_WORKERS: '1' });
+    try {
+      await workersRunning(plane.url, 1);
+      await run(plane.url, single.slice(0, 50), 1);
+      const { seconds, uploadsPerS, requestsPerS } = await run(plane.url, bodies, files);
+      rows.push({
+        run: `POST /api/jobs, ${name}, ${CONCURRENCY} concurrent`,
+        requests: bodies.length,
+        seconds: Number(seconds.toFixed(2)),
+        'requests/s': Number(requestsPerS.toFixed(0)),
+        'uploads/s': Number(uploadsPerS.toFixed(0)),
+      });
+      results[files === 1 ? 'singleUploadsPerS' : 'batchedUploadsPerS'] = Number(uploadsPerS.toFixed(0));
+    } finally {
+      await plane.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+  console.table(rows);
+  console.log(JSON.stringify(results));
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench', 'results', 'uploads.json'), JSON.stringify(results, null, 2) + '\n');
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
