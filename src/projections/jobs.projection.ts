@@ -47,6 +47,14 @@ interface JobRow {
 @Injectable()
 export class JobsProjection {
   private readonly jobs = new Map<string, JobRow>();
+  private readonly counts: Record<JobStatus, number> = {
+    uploaded: 0,
+    queued: 0,
+    classified: 0,
+    reported: 0,
+    rejected: 0,
+    failed: 0,
+  };
   private readonly updates = new Subject<JobView>();
 
   /** Each job's view the moment it changes, on the live path (replayed changes are not repeated). */
@@ -62,6 +70,9 @@ export class JobsProjection {
         status: actor.snapshot.value as JobStatus,
         context: actor.snapshot.context as JobContext,
       };
+      const before = this.jobs.get(actor.id);
+      if (before) this.counts[before.status]--;
+      this.counts[row.status]++;
       this.jobs.set(actor.id, row);
       if (!replayed) this.updates.next(this.toView(actor.id, row));
     });
@@ -72,11 +83,20 @@ export class JobsProjection {
     return row && this.toView(id, row);
   }
 
-  /** A page of jobs in upload order, optionally only those with `status`. */
+  /**
+   * A page of jobs in upload order, optionally only those with `status`. Walks the jobs only as
+   * far as the page's end, and takes the total from counts kept as jobs change.
+   */
   list({ offset, limit, status }: { offset: number; limit: number; status?: JobStatus }): JobPage {
-    const all = [...this.jobs.entries()].filter(([, row]) => !status || row.status === status);
-    const items = all.slice(offset, offset + limit).map(([id, row]) => this.toView(id, row));
-    return { items, total: all.length, offset, limit };
+    const items: JobView[] = [];
+    let matched = 0;
+    for (const [id, row] of this.jobs) {
+      if (status && row.status !== status) continue;
+      if (matched++ < offset) continue;
+      items.push(this.toView(id, row));
+      if (items.length === limit) break;
+    }
+    return { items, total: status ? this.counts[status] : this.jobs.size, offset, limit };
   }
 
   /** The finished jobs with the time each ended, for the retention sweep. */
@@ -94,16 +114,7 @@ export class JobsProjection {
 
   /** Number of jobs in each status. */
   countByStatus(): Record<JobStatus, number> {
-    const counts: Record<JobStatus, number> = {
-      uploaded: 0,
-      queued: 0,
-      classified: 0,
-      reported: 0,
-      rejected: 0,
-      failed: 0,
-    };
-    this.jobs.forEach((row) => counts[row.status]++);
-    return counts;
+    return { ...this.counts };
   }
 }
 
