@@ -9,6 +9,7 @@ import { SqliteEventStore } from '../src/adapters/local/sqlite-event-store';
 import { SystemClock } from '../src/clock/system-clock';
 import { Upcaster } from '../src/events/upcaster';
 import { NewEvent } from '../src/ports/event-store.port';
+import { happyPathEvents } from './job-events';
 import { ExpiredFiles } from '../src/projections/expired-files.projection';
 import { JobsProjection } from '../src/projections/jobs.projection';
 
@@ -23,27 +24,9 @@ const BATCH = 100;
 const CONCURRENT = 100;
 const clock = new SystemClock();
 
-/** The five events of one job's happy path, as the pipeline writes them. */
-function jobEvents(i: number, at: number): NewEvent[] {
-  const jobId = `job-${i.toString().padStart(6, '0')}`;
-  const top5 = [
-    { label: 'tabby', probability: 0.61 },
-    { label: 'tiger cat', probability: 0.2 },
-    { label: 'Egyptian cat', probability: 0.1 },
-    { label: 'lynx', probability: 0.05 },
-    { label: 'remote control', probability: 0.01 },
-  ];
-  return [
-    {
-      type: 'JobUploaded',
-      data: { jobId, fileName: `${jobId}.jpg`, contentType: 'image/jpeg', sizeBytes: 51234, at },
-    },
-    { type: 'JobQueued', data: { messageId: `m-${jobId}`, at: at + 1 } },
-    { type: 'JobAttemptStarted', data: { workerId: 'w1', attempt: 1, at: at + 2 } },
-    { type: 'JobClassified', data: { workerId: 'w1', label: 'tabby', top5, at: at + 30 } },
-    { type: 'JobReported', data: { at: at + 31 } },
-  ];
-}
+/** Job `i`'s five events (see {@link happyPathEvents}). */
+const jobEvents = (i: number, at: number): NewEvent[] =>
+  happyPathEvents(`job-${i.toString().padStart(6, '0')}`, at);
 
 async function measure(
   label: string,

@@ -9,6 +9,7 @@ import { SystemClock } from '../src/clock/system-clock';
 import { findRepoRoot } from '../src/models/model-sources';
 import { NewEvent } from '../src/ports/event-store.port';
 import { startControlPlane } from './control-plane';
+import { happyPathEvents } from './job-events';
 
 /**
  * What a long history costs the control plane: JOBS finished jobs written through the event
@@ -26,27 +27,8 @@ const TARGETS = { bootS: 3, rssMb: 300, pageMs: 50, jobMs: 5 };
 
 const jobId = (i: number) => `history-${i.toString().padStart(7, '0')}`;
 
-/** The five events of one job's happy path. */
-function jobEvents(i: number, at: number): NewEvent[] {
-  const id = jobId(i);
-  const top5 = [
-    { label: 'tabby', probability: 0.61 },
-    { label: 'tiger cat', probability: 0.2 },
-    { label: 'Egyptian cat', probability: 0.1 },
-    { label: 'lynx', probability: 0.05 },
-    { label: 'remote control', probability: 0.01 },
-  ];
-  return [
-    {
-      type: 'JobUploaded',
-      data: { jobId: id, fileName: `${id}.jpg`, contentType: 'image/jpeg', sizeBytes: 51234, at },
-    },
-    { type: 'JobQueued', data: { messageId: `m-${id}`, at: at + 1 } },
-    { type: 'JobAttemptStarted', data: { workerId: 'w1', attempt: 1, at: at + 2 } },
-    { type: 'JobClassified', data: { workerId: 'w1', label: 'tabby', top5, at: at + 30 } },
-    { type: 'JobReported', data: { at: at + 31 } },
-  ];
-}
+/** Job `i`'s five events (see {@link happyPathEvents}). */
+const jobEvents = (i: number, at: number): NewEvent[] => happyPathEvents(jobId(i), at);
 
 async function writeHistory(dataDir: string): Promise<number> {
   const store = new SqliteEventStore(localPaths(dataDir).events, new SystemClock());
