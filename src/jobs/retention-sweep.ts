@@ -23,7 +23,7 @@ const JOBS_PER_EVENT = 1000;
 export class RetentionSweep implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(RetentionSweep.name);
   private timer?: TimerHandle;
-  private running?: Promise<number>;
+  private running?: Promise<void>;
   private stopped = false;
 
   constructor(
@@ -42,18 +42,12 @@ export class RetentionSweep implements OnApplicationBootstrap, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     this.timer?.cancel();
-    await this.running?.catch(() => undefined);
-  }
-
-  /** Deletes the files now due and records them; resolves with how many jobs' files it deleted. */
-  sweep(): Promise<number> {
-    this.running ??= this.sweepNow().finally(() => (this.running = undefined));
-    return this.running;
+    await this.running;
   }
 
   /** Resolves once no sweep is running (one its timer started, say); starts none. */
   async idle(): Promise<void> {
-    await this.running?.catch(() => undefined);
+    await this.running;
   }
 
   /** Sweeps every RETENTION_SWEEP_MS; a sweep still running when the next is due is not doubled. */
@@ -61,13 +55,16 @@ export class RetentionSweep implements OnApplicationBootstrap, OnModuleDestroy {
     this.timer = this.clock.setTimer(this.config.retention.sweepMs, () => {
       if (this.stopped) return;
       this.schedule();
-      this.sweep().catch((error: unknown) =>
-        this.logger.warn({ msg: 'retention sweep failed', reason: errorMessage(error) }),
-      );
+      this.running ??= this.sweep()
+        .catch((error: unknown) =>
+          this.logger.warn({ msg: 'retention sweep failed', reason: errorMessage(error) }),
+        )
+        .finally(() => (this.running = undefined));
     });
   }
 
-  private async sweepNow(): Promise<number> {
+  /** Deletes the files now due and records them. */
+  private async sweep(): Promise<void> {
     const endedBefore = this.clock.now() - this.config.retention.days * DAY_MS;
     const due = [...this.jobs.ended()]
       .filter(({ id, endedAt }) => endedAt < endedBefore && this.expired.of(id) === undefined)
@@ -92,6 +89,5 @@ export class RetentionSweep implements OnApplicationBootstrap, OnModuleDestroy {
         days: this.config.retention.days,
       });
     }
-    return due.length;
   }
 }

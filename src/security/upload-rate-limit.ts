@@ -21,8 +21,8 @@ export class RateLimitedError extends ServiceError {
 /**
  * Counts upload requests per key (its digest, never the key), or per client address when the
  * request carries none, and turns away those past `RATE_LIMIT_UPLOADS` per `RATE_LIMIT_WINDOW_MS`
- * with 429 and `Retry-After`; `POST /` and `POST /api/jobs` count together. Off unless RATE_LIMIT_UPLOADS is set. Runs after the key guard, so
- * a key it counts is a valid one.
+ * with 429 and `Retry-After`; `POST /` and `POST /api/jobs` count together. Off unless
+ * RATE_LIMIT_UPLOADS is set. Runs after the key guard, so a key it counts is a valid one.
  */
 @Injectable()
 export class UploadRateLimit extends ThrottlerGuard {

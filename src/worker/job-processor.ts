@@ -25,9 +25,9 @@ interface InHand {
  * dead-letters it after the last attempt); a crash anywhere before the delete means redelivery.
  *
  * A redelivered job (received before, or released from a lost worker) may be what brought its
- * last worker down, so it is classified alone, after the others: a poison image costs its batch-mates nothing. A batch that
- * takes longer than its deadline is given up: its jobs are reported failed and left for the queue
- * to deliver again, and the worker goes on.
+ * last worker down, so it is classified alone, after the others: a poison image costs its
+ * batch-mates nothing. A batch that takes longer than its deadline is given up: its jobs are
+ * reported failed and left for the queue to deliver again, and the worker goes on.
  */
 export class JobProcessor {
   private readonly logger = new Logger(JobProcessor.name);

@@ -23,13 +23,19 @@ describe('The upload page against a service with keys', () => {
     await service?.close();
   });
 
-  it('asks for the key once, keeps it for the tab, and gets every upload labelled', async () => {
+  /** A new page that answers every prompt with `key`, and the prompts it answered. */
+  async function pageAnsweringPrompts(key: string) {
     const page = await browser.newPage();
     const prompts: string[] = [];
     page.on('dialog', (dialog) => {
       prompts.push(dialog.message());
-      void dialog.accept(API_KEY);
+      void dialog.accept(key);
     });
+    return { page, prompts };
+  }
+
+  it('asks for the key once, keeps it for the tab, and gets every upload labelled', async () => {
+    const { page, prompts } = await pageAnsweringPrompts(API_KEY);
     await page.goto(service.url);
     await page.setInputFiles('#file-input', datasetImages('ilsvrc2012-val-sample').slice(0, 3));
     await page
@@ -46,12 +52,7 @@ describe('The upload page against a service with keys', () => {
   }, 90_000);
 
   it('has /debug ask for an admin key, and draw the machines with it', async () => {
-    const page = await browser.newPage();
-    const prompts: string[] = [];
-    page.on('dialog', (dialog) => {
-      prompts.push(dialog.message());
-      void dialog.accept(ADMIN_KEY);
-    });
+    const { page, prompts } = await pageAnsweringPrompts(ADMIN_KEY);
     await page.goto(`${service.url}/debug`);
     await page.waitForSelector('#chart-job svg g.node', { timeout: 30_000 });
     expect(prompts).toEqual(['This page needs an admin key. Key:']);
