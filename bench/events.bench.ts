@@ -10,7 +10,6 @@ import { SystemClock } from '../src/clock/system-clock';
 import { Upcaster } from '../src/events/upcaster';
 import { NewEvent } from '../src/ports/event-store.port';
 import { happyPathEvents } from './job-events';
-import { ExpiredFiles } from '../src/projections/expired-files.projection';
 import { JobsProjection } from '../src/projections/jobs.projection';
 
 /**
@@ -94,7 +93,8 @@ async function main(): Promise<void> {
     Logger.overrideLogger(false);
     const replayed = new SqliteEventStore(join(dir, 'replay.db'), clock);
     const host = new ActorHost(replayed, clock, new Upcaster());
-    const projection = new JobsProjection(host, new ExpiredFiles(replayed));
+    const projection = new JobsProjection(host);
+    // The checkpoint in memory: a rebuild of the machines and the read model from the whole log.
     const replayRun = await measure('replay 100 000 events into machines + read model', async () => {
       await host.replay();
       return host.replayStats.events;

@@ -1,11 +1,13 @@
 import { Test, TestingModule } from '@nestjs/testing';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AWS_SCALING, decideScaling } from '../state-machines/scaling-policy';
 import { ActorHost } from '../src/actors/actor-host.service';
 import { CONTROLLER, JOB, WORKER } from '../src/actors/actor-kinds';
 import { ActorsModule } from '../src/actors/actors.module';
+import { localPaths } from '../src/adapters/local/local-adapters';
+import { Checkpoint } from '../src/checkpoint/checkpoint';
 import { ManualClock } from '../src/clock/manual-clock';
 import { testConfig } from '../src/config/app-config';
 import { ConfigModule } from '../src/config/config.module';
@@ -28,12 +30,18 @@ const settings = {
   acceptableLatencyMs: 5_000,
 };
 
-async function boot(dataDir: string, clock: ManualClock, effects: EffectCall[]): Promise<TestingModule> {
+/** The host and its read models on the log of `dataDir`; with `checkpoint`, on its checkpoint file too. */
+async function boot(
+  dataDir: string,
+  clock: ManualClock,
+  effects: EffectCall[],
+  { checkpoint = false } = {},
+): Promise<TestingModule> {
   const moduleRef = await Test.createTestingModule({
     imports: [
       ConfigModule.forRoot(testConfig({ port: 0, dataDir })),
       EventsModule,
-      eventLogModule(dataDir),
+      eventLogModule(dataDir, { checkpoint }),
       ActorsModule,
       ProjectionsModule,
       scriptedEffectsModule(effects),
@@ -45,9 +53,10 @@ async function boot(dataDir: string, clock: ManualClock, effects: EffectCall[]):
   return moduleRef.init();
 }
 
-/** Every actor's state and context, keyed by stream. */
-function statesOf(host: ActorHost) {
-  const all = [...host.list(JOB), ...host.list(WORKER), ...host.list(CONTROLLER)];
+/** Every actor's state and context, keyed by stream (finished jobs folded again from their streams). */
+async function statesOf(host: ActorHost) {
+  const jobs = await Promise.all(Array.from({ length: JOBS }, (_, i) => host.find(JOB.streamId(`job${i}`))));
+  const all = [...jobs.filter((job) => job !== undefined), ...host.list(WORKER), ...host.list(CONTROLLER)];
   return Object.fromEntries(
     all.map((a) => [
       a.streamId,
@@ -56,8 +65,23 @@ function statesOf(host: ActorHost) {
   );
 }
 
+/** What a boot must rebuild exactly: actors, read models, pending timers. */
+async function rebuiltBy(moduleRef: TestingModule) {
+  const host = moduleRef.get(ActorHost);
+  return {
+    states: await statesOf(host),
+    jobs: moduleRef.get(JobsProjection).list({ offset: 0, limit: 1000 }),
+    workers: moduleRef.get(WorkersProjection).list({ includeEnded: true }),
+    timers: host
+      .pendingTimers()
+      .map(({ generation: _, ...timer }) => timer)
+      .sort((a, b) => `${a.streamId} ${a.timerId}`.localeCompare(`${b.streamId} ${b.timerId}`)),
+    owed: [...host.owedEffects()],
+  };
+}
+
 /** A scripted, seeded mix of commands: scale out, start workers, upload, process with every outcome. */
-async function runScript(host: ActorHost, clock: ManualClock): Promise<void> {
+async function runScript(host: ActorHost, clock: ManualClock, afterUploads = async () => {}): Promise<void> {
   const random = seededRandom(546);
   const pick = <T>(items: T[]) => items[Math.floor(random() * items.length)];
   const settle = () => host.settle();
@@ -85,6 +109,7 @@ async function runScript(host: ActorHost, clock: ManualClock): Promise<void> {
     });
   }
   await settle();
+  await afterUploads();
 
   const busy = new Set<string>();
   for (let i = 0; i < JOBS; i++) {
@@ -142,10 +167,8 @@ describe('exact replay of the event log', () => {
     const firstHost = first.get(ActorHost);
     await runScript(firstHost, clock);
 
-    const states = statesOf(firstHost);
-    const jobs = first.get(JobsProjection).list({ offset: 0, limit: 1000 });
-    const workers = first.get(WorkersProjection).list({ includeEnded: true });
-    const timers = firstHost.pendingTimers();
+    const before = await rebuiltBy(first);
+    const { states, jobs, workers } = before;
     const events = await first.get(EventStore).lastPosition();
     await first.close();
 
@@ -161,16 +184,45 @@ describe('exact replay of the event log', () => {
     const second = await boot(dataDir, secondClock, secondEffects);
     const secondHost = second.get(ActorHost);
 
-    expect(statesOf(secondHost)).toEqual(states);
-    expect(second.get(JobsProjection).list({ offset: 0, limit: 1000 })).toEqual(jobs);
-    expect(second.get(WorkersProjection).list({ includeEnded: true })).toEqual(workers);
-    expect(secondHost.replayStats.events).toBe(events);
+    expect(await rebuiltBy(second)).toEqual(before);
+    expect(secondHost.replayStats).toMatchObject({ events, fromPosition: 0 });
     expect(secondEffects).toEqual([]);
     expect(await second.get(EventStore).lastPosition()).toBe(events);
-    expect(secondHost.pendingTimers().map(({ generation: _, ...t }) => t)).toEqual(
-      timers.map(({ generation: _, ...t }) => t),
-    );
     await second.close();
+  });
+
+  it('rebuilds the same from a checkpoint taken midway, folding only the events after it', async () => {
+    const clock = new ManualClock();
+    const first = await boot(dataDir, clock, [], { checkpoint: true });
+    const midway = join(dataDir, 'midway.db');
+    let midwayPosition = 0;
+    await runScript(first.get(ActorHost), clock, async () => {
+      first.get(Checkpoint).saveCopy(midway);
+      midwayPosition = await first.get(EventStore).lastPosition();
+    });
+    const before = await rebuiltBy(first);
+    const events = await first.get(EventStore).lastPosition();
+    await first.close();
+
+    // The checkpoint the first run left: nothing to fold.
+    const effects: EffectCall[] = [];
+    const fromLast = await boot(dataDir, new ManualClock(clock.now()), effects, { checkpoint: true });
+    expect(fromLast.get(ActorHost).replayStats).toMatchObject({ fromPosition: events, events: 0 });
+    expect(await rebuiltBy(fromLast)).toEqual(before);
+    await fromLast.close();
+
+    // The midway copy: the uploads are in it, the rest of the script is folded from the log.
+    const { checkpoint } = localPaths(dataDir);
+    ['', '-wal', '-shm'].forEach((suffix) => rmSync(`${checkpoint}${suffix}`, { force: true }));
+    renameSync(midway, checkpoint);
+    const fromMidway = await boot(dataDir, new ManualClock(clock.now()), effects, { checkpoint: true });
+    const stats = fromMidway.get(ActorHost).replayStats;
+    expect(midwayPosition).toBeGreaterThan(JOBS);
+    expect(stats).toMatchObject({ fromPosition: midwayPosition, events: events - midwayPosition });
+    expect(stats.restoredActors).toBe(JOBS + WORKERS + 1);
+    expect(await rebuiltBy(fromMidway)).toEqual(before);
+    expect(effects).toEqual([]);
+    await fromMidway.close();
   });
 
   it('re-arms the timers that were pending: silent workers are found lost after the restart, once', async () => {

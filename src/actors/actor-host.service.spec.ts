@@ -77,7 +77,7 @@ describe('ActorHost', () => {
     expect(result.accepted).toBe(true);
     expect((await store.readStream('job-a')).map((e) => e.type)).toEqual(['JobUploaded']);
     expect(calls).toEqual([enqueued('a')]);
-    expect(host.get('job-a')?.snapshot.value).toBe('uploaded');
+    expect((await host.find('job-a'))?.snapshot.value).toBe('uploaded');
   });
 
   it('stamps events with the clock when the caller gives no time', async () => {
@@ -119,6 +119,28 @@ describe('ActorHost', () => {
     expect(calls).toHaveLength(before.calls);
   });
 
+  it('lets a finished job leave memory: later events fold its stream again and are ignored, a second upload refused', async () => {
+    const { host, store } = await setUp();
+    await host.dispatch(JOB.streamId('a'), upload('a'));
+    await host.dispatch(JOB.streamId('a'), classified);
+    expect(host.get('job-a')).toBeDefined();
+    await host.dispatch(JOB.streamId('a'), { type: 'JobReported' });
+    const position = await store.lastPosition();
+
+    expect(host.get('job-a')).toBeUndefined();
+    expect(host.list(JOB)).toEqual([]);
+    expect(await host.find('job-a')).toMatchObject({
+      version: 3,
+      snapshot: { value: 'reported', status: 'done' },
+    });
+    expect(await host.dispatch(JOB.streamId('a'), classified)).toMatchObject({
+      accepted: false,
+      reason: 'ignored',
+    });
+    await expect(host.dispatch(JOB.streamId('a'), upload('a'))).rejects.toBeInstanceOf(ActorExistsError);
+    expect(await store.lastPosition()).toBe(position);
+  });
+
   it('serialises concurrent dispatches to one stream, so each sees the state the previous one left', async () => {
     const { host, store } = await setUp();
     await host.dispatch(JOB.streamId('a'), upload('a'));
@@ -140,7 +162,7 @@ describe('ActorHost', () => {
     await host.dispatch(JOB.streamId('a'), upload('a'));
     await host.dispatch(JOB.streamId('a'), classified);
     await host.settle();
-    expect(host.get('job-a')?.snapshot.value).toBe('reported');
+    expect((await host.find('job-a'))?.snapshot.value).toBe('reported');
   });
 
   it('fires a machine timer on the clock and records the firing as an event', async () => {
@@ -313,7 +335,7 @@ describe('ActorHost: boot never fails on data', () => {
     const { host } = await setUp({}, store);
     await host.settle();
     expect(host.get(CONTROLLER_STREAM)?.snapshot.value).toBe('steady');
-    expect(host.get('job-a')?.snapshot.value).toBe('uploaded');
+    expect((await host.find('job-a'))?.snapshot.value).toBe('uploaded');
     expect(host.replayStats.setAside).toBe(1);
     expect(errors).toHaveBeenCalledWith(
       expect.objectContaining({ streamId: CONTROLLER_STREAM, type: 'ScalingDecided', position: 2 }),
@@ -355,7 +377,7 @@ describe('ActorHost: effects that throw', () => {
       expect.objectContaining({ effect: 'enqueueJob', streamId: 'job-a', attempt: 1, retryInMs: 100 }),
       expect.objectContaining({ effect: 'enqueueJob', streamId: 'job-a', attempt: 2, retryInMs: 200 }),
     ]);
-    expect(host.get('job-a')?.snapshot.value).toBe('uploaded');
+    expect((await host.find('job-a'))?.snapshot.value).toBe('uploaded');
   });
 
   it('give up after the last attempt and tell the actor why: the job fails with the reason', async () => {
@@ -368,8 +390,8 @@ describe('ActorHost: effects that throw', () => {
       type: 'EffectFailed',
       data: { effect: 'enqueueJob', reason: 'queue unreachable', attempts: 5 },
     });
-    expect(host.get('job-a')?.snapshot.value).toBe('failed');
-    expect(host.get('job-a')?.snapshot.context.error).toBe(
+    expect((await host.find('job-a'))?.snapshot.value).toBe('failed');
+    expect((await host.find('job-a'))?.snapshot.context.error).toBe(
       'enqueueJob failed after 5 attempts: queue unreachable',
     );
   });
@@ -380,7 +402,7 @@ describe('ActorHost: effects that throw', () => {
     await host.dispatch(JOB.streamId('a'), upload('a'));
     await runRetries(host, clock);
     expect(enqueueJob).toHaveBeenCalledTimes(1);
-    expect(host.get('job-a')?.snapshot.value).toBe('failed');
+    expect((await host.find('job-a'))?.snapshot.value).toBe('failed');
   });
 
   it('stop retrying once the actor has moved on without them', async () => {
@@ -391,6 +413,6 @@ describe('ActorHost: effects that throw', () => {
     await host.dispatch(JOB.streamId('a'), { type: 'JobQueued', messageId: 'm' });
     await runRetries(host, clock);
     expect(enqueueJob).toHaveBeenCalledTimes(1);
-    expect(host.get('job-a')?.snapshot.value).toBe('queued');
+    expect((await host.find('job-a'))?.snapshot.value).toBe('queued');
   });
 });

@@ -1,14 +1,25 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+  OnModuleInit,
+  Optional,
+} from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { Observable, Subject } from 'rxjs';
 import { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
 import type { EffectDeclarations } from '../../state-machines/effects';
 import { Effect, foldEvent, Step } from '../../state-machines/fold';
+import { persistState, restoreState } from '../../state-machines/persisted-state';
 import { withoutTimers } from '../../state-machines/timers';
 import { errorMessage } from '../common/errors';
 import { KeyedQueue } from '../common/keyed-queue';
+import { Checkpoint } from '../checkpoint/checkpoint';
 import { Upcaster } from '../events/upcaster';
 import { Clock, TimerHandle } from '../ports/clock.port';
 import { EventStore, StoredEvent } from '../ports/event-store.port';
+import { ActorCheckpoint, CheckpointedActor, CheckpointedTimer } from './actor-checkpoint';
 import { ActorExistsError, UnknownActorError, UnknownStreamKindError } from './actor-host.errors';
 import { ACTOR_KINDS, ActorKind, kindOfStream } from './actor-kinds';
 import { EffectContext, EffectHandlers } from './effect-handlers';
@@ -41,10 +52,15 @@ export type Command = { type: string; at?: number } & Record<string, unknown>;
 
 /** What the last replay did. */
 export interface ReplayStats {
+  /** Events folded: those after the checkpoint's position. */
   events: number;
   ms: number;
   /** Stored events the machines could not take, passed over. */
   setAside: number;
+  /** The checkpoint's position the replay started after (0: the whole log was folded). */
+  fromPosition: number;
+  /** Actors taken back from the checkpoint. */
+  restoredActors: number;
 }
 
 /** Effects an actor's current state still owes: those its entry asked for, at `event`. */
@@ -58,9 +74,14 @@ type AnyEffectHandler = (params: Effect['params'], context: EffectContext) => un
 
 /**
  * Hosts every job, worker and controller machine on top of the event log, which stays the
- * source of truth. On boot it folds the whole log through the machines' pure transitions
- * (executing no effect). Live, `dispatch` asks the machine first, appends only events the
- * machine accepts, and only then runs their effects.
+ * source of truth. On boot it takes back the actors its {@link Checkpoint} holds and folds the
+ * log's events after the checkpoint's position through the machines' pure transitions (executing
+ * no effect); with no valid checkpoint, that is the whole log. Live, `dispatch` asks the machine
+ * first, appends only events the machine accepts, and only then runs their effects.
+ *
+ * A finished job leaves memory: its state is in its stream, and in the jobs read model. An event
+ * dispatched to it later folds its stream again (and is ignored, as a finished machine takes
+ * nothing). Workers and the controller stay.
  *
  * Recovery is the host's, not each feature's: it knows, for every actor, the effects its current
  * state still owes (those the state's entry asked for, until an event moves the actor on). Going
@@ -81,7 +102,8 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
   private readonly retries: EffectRetries;
   private live = false;
   private stopped = false;
-  private replayed: ReplayStats = { events: 0, ms: 0, setAside: 0 };
+  private readonly actorCheckpoint: ActorCheckpoint;
+  private replayed: ReplayStats = { events: 0, ms: 0, setAside: 0, fromPosition: 0, restoredActors: 0 };
 
   /** Every folded event with the actor's new state: replayed ones first, then live ones. */
   readonly changes$: Observable<ActorChange> = this.changes.asObservable();
@@ -90,8 +112,15 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     private readonly store: EventStore,
     private readonly clock: Clock,
     private readonly upcaster: Upcaster,
+    /** Where the host and the read models keep what the log made so far (default: in memory). */
+    @Optional() readonly checkpoint: Checkpoint = new Checkpoint(),
   ) {
     this.retries = new EffectRetries(clock);
+    this.actorCheckpoint = new ActorCheckpoint(
+      { actor: (streamId) => this.checkpointed(streamId), timers: (streamId) => this.timers.of(streamId) },
+      (actors, timers) => this.restore(actors, timers),
+    );
+    checkpoint.add(this.actorCheckpoint);
   }
 
   async onModuleInit(): Promise<void> {
@@ -108,6 +137,7 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     this.armed.clear();
     this.retries.stop();
     await this.settle();
+    this.checkpoint.flush();
   }
 
   /**
@@ -134,15 +164,17 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
   }
 
   /**
-   * Rebuilds every actor from the log. Pure folding: no effect runs, no timer is armed. A stored
-   * event the machines cannot take (its payload breaks the fold or its upcast) is set aside: passed
-   * over, logged, and recorded once as a `RecordSetAside` event, so that one bad record never
-   * stops a boot.
+   * Rebuilds every actor: those the checkpoint holds, then the log's events after its position.
+   * Pure folding: no effect runs, no timer is armed. A stored event the machines cannot take (its
+   * payload breaks the fold or its upcast) is set aside: passed over, logged, and recorded once as
+   * a `RecordSetAside` event, so that one bad record never stops a boot.
    */
   async replay(): Promise<void> {
     const began = performance.now();
+    const { position } = await this.checkpoint.open(this.store, machinesIdentity());
+    const restoredActors = this.actors.size;
     const setAside = new SetAside();
-    let after = 0;
+    let after = position;
     let events = 0;
     for (;;) {
       const page = await this.store.readAll({ after });
@@ -156,9 +188,26 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
           setAside.add(stored, error);
         }
       }
+      // Written page by page, so that a long rebuild holds no more than a page of changes; not
+      // past an event set aside until its record is in the log.
+      if (setAside.count === 0) this.writeCheckpoint(page.at(-1)!);
     }
     await setAside.record(this.store, this.clock.now());
-    this.replayed = { events, ms: performance.now() - began, setAside: setAside.count };
+    const last = (await this.store.readAll({ after: after - 1, limit: 1 }))[0];
+    if (last) this.writeCheckpoint(last);
+    this.replayed = {
+      events,
+      ms: performance.now() - began,
+      setAside: setAside.count,
+      fromPosition: position,
+      restoredActors,
+    };
+    this.logger.log({ msg: 'rebuilt the actors', ...this.replayed, ms: Math.round(this.replayed.ms) });
+  }
+
+  private writeCheckpoint(upTo: StoredEvent): void {
+    this.checkpoint.advance(upTo);
+    this.checkpoint.flush();
   }
 
   /** Folds one stored event into its actor; false for a stream no machine owns. */
@@ -203,12 +252,31 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     return this.streams.run(streamId, () => this.dispatchNow(streamId, command));
   }
 
-  /** The actor of a stream, if it exists. */
+  /** The actor of a stream, if it is in memory: every worker, the controller, unfinished jobs. */
   get(streamId: string): Actor | undefined {
     return this.actors.get(streamId);
   }
 
-  /** All actors of one kind. */
+  /**
+   * The actor of a stream: the one in memory, or else folded again from its stream (a finished
+   * job); undefined when the stream has no events.
+   * @throws UnknownStreamKindError for a stream no machine owns.
+   */
+  async find(streamId: string): Promise<Actor | undefined> {
+    const inMemory = this.actors.get(streamId);
+    if (inMemory) return inMemory;
+    const owner = kindOfStream(streamId);
+    if (!owner) throw new UnknownStreamKindError(streamId);
+    const { kind, id } = owner;
+    const events = await this.store.readStream(streamId);
+    if (events.length === 0) return undefined;
+    let snapshot: AnyMachineSnapshot | undefined;
+    for (const stored of events)
+      snapshot = foldEvent(kind.machine, snapshot, this.upcaster.upcast(stored)).snapshot;
+    return { kind, id, streamId, snapshot: snapshot!, version: events.at(-1)!.version };
+  }
+
+  /** The actors of one kind in memory (see {@link get}), in the order they were created. */
   list(kind: ActorKind): Actor[] {
     return [...this.actors.values()].filter((actor) => actor.kind === kind);
   }
@@ -235,7 +303,7 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     if (!owner) throw new UnknownStreamKindError(streamId);
     const { type, ...payload } = command;
     const data = { ...payload, at: command.at ?? this.clock.now() };
-    const actor = this.actors.get(streamId);
+    const actor = await this.find(streamId);
     const isCreation = type === owner.kind.creationEvent;
     if (isCreation && actor) throw new ActorExistsError(streamId);
     if (!isCreation && !actor) throw new UnknownActorError(streamId, type);
@@ -246,6 +314,7 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     const appended = await this.store.append(streamId, [{ type, data }], actor?.version ?? 'no_stream');
     const [stored] = appended.events;
     const committed = this.commit(owner.kind, owner.id, stored, next, actor, false);
+    this.checkpoint.advance(stored);
     const { started, cancelled } = this.timers.apply(streamId, type, next.effects, data.at);
     cancelled.forEach((timerId) => this.disarm(streamId, timerId));
     started.forEach((timer) => this.arm(timer));
@@ -272,7 +341,36 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     if (!previous || stateOf(previous.snapshot) !== stateOf(next.snapshot))
       this.oweEntryEffects(actor, event, next);
     this.changes.next({ actor, event, replayed });
+    if (kind.leavesMemoryWhenDone && actor.snapshot.status === 'done') this.actors.delete(event.streamId);
+    this.actorCheckpoint.changedStream(event.streamId);
+    this.checkpoint.schedule();
     return actor;
+  }
+
+  /** What the checkpoint keeps of a stream's actor; undefined once it left memory. */
+  private checkpointed(streamId: string): CheckpointedActor | undefined {
+    const actor = this.actors.get(streamId);
+    if (!actor) return undefined;
+    const owed = this.owed.get(streamId);
+    return {
+      streamId,
+      version: actor.version,
+      state: persistState(actor.snapshot),
+      owed: owed && { event: owed.event, effects: owed.effects },
+    };
+  }
+
+  /** Takes back the actors, owed effects and timers the checkpoint kept. */
+  private restore(actors: CheckpointedActor[], timers: CheckpointedTimer[]): void {
+    for (const row of actors) {
+      const owner = kindOfStream(row.streamId);
+      if (!owner) continue;
+      const { kind, id } = owner;
+      const snapshot = restoreState(kind.machine, row.state);
+      this.actors.set(row.streamId, { kind, id, streamId: row.streamId, snapshot, version: row.version });
+      if (row.owed) this.owed.set(row.streamId, { kind, event: row.owed.event, effects: row.owed.effects });
+    }
+    this.timers.restore(timers);
   }
 
   /**
@@ -377,6 +475,16 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     this.armed.get(key)?.cancel();
     this.armed.delete(key);
   }
+}
+
+/**
+ * Which machines made a checkpoint's states: a checkpoint made by other machines (a new version
+ * of the service) is rebuilt from the log.
+ */
+function machinesIdentity(): string {
+  const hash = createHash('sha256');
+  for (const kind of ACTOR_KINDS) hash.update(kind.name).update(JSON.stringify(kind.machine.definition));
+  return `machines:${hash.digest('hex')}`;
 }
 
 const stateOf = (snapshot: AnyMachineSnapshot): string =>

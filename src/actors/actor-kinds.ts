@@ -18,6 +18,11 @@ export interface ActorKind<
   effects: TEffects;
   /** The event type that creates an actor of this kind; its payload is the machine's input. */
   creationEvent: string;
+  /**
+   * Whether an actor of this kind leaves the host's memory once its machine is done (jobs, of
+   * which there are millions; a read model keeps what the API shows of them).
+   */
+  leavesMemoryWhenDone: boolean;
   streamId(id: string): string;
   /** The actor id of a stream of this kind, or undefined if the stream is not of this kind. */
   idOf(streamId: string): string | undefined;
@@ -28,17 +33,19 @@ const prefixed = <TMachine extends AnyStateMachine, TEffects extends EffectDecla
   machine: TMachine,
   effects: TEffects,
   creationEvent: string,
+  leavesMemoryWhenDone: boolean,
 ): ActorKind<TMachine, TEffects> => ({
   name,
   machine,
   effects,
   creationEvent,
+  leavesMemoryWhenDone,
   streamId: (id) => `${name}-${id}`,
   idOf: (streamId) => (streamId.startsWith(`${name}-`) ? streamId.slice(name.length + 1) : undefined),
 });
 
-export const JOB = prefixed('job', jobMachine, JOB_EFFECTS, 'JobUploaded');
-export const WORKER = prefixed('worker', workerMachine, WORKER_EFFECTS, 'WorkerLaunchRequested');
+export const JOB = prefixed('job', jobMachine, JOB_EFFECTS, 'JobUploaded', true);
+export const WORKER = prefixed('worker', workerMachine, WORKER_EFFECTS, 'WorkerLaunchRequested', false);
 /** The stream of the one controller (the autoscaler). */
 export const CONTROLLER_STREAM = 'controller';
 
@@ -48,6 +55,7 @@ export const CONTROLLER: ActorKind<typeof controllerMachine, typeof CONTROLLER_E
   machine: controllerMachine,
   effects: CONTROLLER_EFFECTS,
   creationEvent: 'ControllerStarted',
+  leavesMemoryWhenDone: false,
   streamId: () => CONTROLLER_STREAM,
   idOf: (streamId) => (streamId === CONTROLLER_STREAM ? CONTROLLER_STREAM : undefined),
 };

@@ -57,6 +57,20 @@ export class TimerBook {
     return this.timers.get(timer.streamId)?.get(timer.timerId)?.generation === timer.generation;
   }
 
+  /** The stream's pending timers. */
+  of(streamId: string): PendingTimer[] {
+    return [...(this.timers.get(streamId)?.values() ?? [])];
+  }
+
+  /** Takes back timers a checkpoint kept, as pending (each with a fresh generation). */
+  restore(timers: ReadonlyArray<Omit<PendingTimer, 'generation'>>): void {
+    for (const timer of timers) {
+      let own = this.timers.get(timer.streamId);
+      if (!own) this.timers.set(timer.streamId, (own = new Map()));
+      own.set(timer.timerId, { ...timer, generation: ++this.generation });
+    }
+  }
+
   pending(): PendingTimer[] {
     return [...this.timers.values()].flatMap((own) => [...own.values()]);
   }

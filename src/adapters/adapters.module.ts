@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import { backendSettings, type AppConfig } from '../config/app-config';
 import { DEAD_LETTER_QUEUE, REQUEST_QUEUE, RESPONSE_QUEUE } from '../pipeline/queue-tokens';
+import { Checkpoint } from '../checkpoint/checkpoint';
 import { Clock } from '../ports/clock.port';
 import { Compute } from '../ports/compute.port';
 import { EventStore } from '../ports/event-store.port';
@@ -34,6 +35,7 @@ class BackendLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
   constructor(
     @Inject(BACKEND) private readonly backend: Backend,
     private readonly events: EventStore,
+    private readonly checkpoint: Checkpoint,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -44,13 +46,14 @@ class BackendLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
 
   async onApplicationShutdown(): Promise<void> {
     await this.backend.close();
+    this.checkpoint.close();
     await this.events.close();
   }
 }
 
 /**
  * The adapters behind the ports, chosen by the configuration: the event log (SQLite, in the data
- * folder), the queues and the object store of its profile (`local`: SQLite and files; `aws`: SQS
+ * folder) and its checkpoint beside it, the queues and the object store of its profile (`local`: SQLite and files; `aws`: SQS
  * and S3), and workers as child processes (`COMPUTE=local`) or EC2 instances (`COMPUTE=ec2`).
  */
 @Global()
@@ -61,6 +64,7 @@ export class AdaptersModule {
       module: AdaptersModule,
       providers: [
         { provide: EventStore, inject: [Clock], useFactory: (clock: Clock) => openEventStore(config, clock) },
+        { provide: Checkpoint, useFactory: () => new Checkpoint(localPaths(config.dataDir).checkpoint) },
         {
           provide: BACKEND,
           inject: [Clock],
@@ -73,7 +77,15 @@ export class AdaptersModule {
         { provide: ObjectStore, inject: [BACKEND], useFactory: (b: Backend) => b.objects },
         { provide: Compute, inject: [Clock], useFactory: (clock: Clock) => createCompute(config, clock) },
       ],
-      exports: [EventStore, REQUEST_QUEUE, RESPONSE_QUEUE, DEAD_LETTER_QUEUE, ObjectStore, Compute],
+      exports: [
+        EventStore,
+        Checkpoint,
+        REQUEST_QUEUE,
+        RESPONSE_QUEUE,
+        DEAD_LETTER_QUEUE,
+        ObjectStore,
+        Compute,
+      ],
     };
   }
 }

@@ -4,6 +4,7 @@ import { InMemoryEventStore } from '../adapters/memory/in-memory-event-store';
 import { ActorHost } from '../actors/actor-host.service';
 import { ManualClock } from '../clock/manual-clock';
 import { Upcaster } from '../events/upcaster';
+import { JobsProjection } from '../projections/jobs.projection';
 import { WorkersProjection } from '../projections/workers.projection';
 import { recordUnhandledEffects } from '../../test/support/scripted-effects';
 import { StepOutOfRangeError, UnknownStreamError } from './debug.errors';
@@ -40,7 +41,8 @@ async function restartedOn() {
   const upcaster = new Upcaster();
   const host = new ActorHost(store, clock, upcaster);
   recordUnhandledEffects(host, []);
-  const debug = new DebugService(host, store, upcaster, new WorkersProjection(host), clock);
+  const jobs = new JobsProjection(host);
+  const debug = new DebugService(host, store, upcaster, new WorkersProjection(host), clock, jobs);
   await host.onModuleInit();
   return { host, debug };
 }

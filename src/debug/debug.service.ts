@@ -3,14 +3,16 @@ import { asyncScheduler, defer, map, Observable, startWith, Subject, throttleTim
 import type { AnyMachineSnapshot } from 'xstate';
 import { Effect } from '../../state-machines/fold';
 import { ActorHost } from '../actors/actor-host.service';
-import { ACTOR_KINDS, ActorKind, JOB, kindOfStream, WORKER } from '../actors/actor-kinds';
+import { ACTOR_KINDS, ActorKind, CONTROLLER, JOB, kindOfStream, WORKER } from '../actors/actor-kinds';
 import { isoTime } from '../common/time';
 import { Upcaster } from '../events/upcaster';
 import { Clock } from '../ports/clock.port';
 import { EventStore, StoredEvent } from '../ports/event-store.port';
+import { JobsProjection, JobStatus } from '../projections/jobs.projection';
 import { WorkersProjection, WorkerView } from '../projections/workers.projection';
 import { UnknownStreamError } from './debug.errors';
-import { FleetHistory, FleetPoint } from './fleet-history';
+import { CensusTotals, FleetHistory, FleetPoint } from './fleet-history';
+import { FleetHistoryCheckpoint } from './fleet-history-checkpoint';
 import { pathOf, replayTo, ReplayStep } from './replay';
 import { Counts, StateCensus } from './state-census';
 import { activeStateIds, describeMachine, Statechart, stateIdsOf, withAncestors } from './statechart';
@@ -92,20 +94,43 @@ export class DebugService {
     private readonly upcaster: Upcaster,
     private readonly workers: WorkersProjection,
     private readonly clock: Clock,
+    private readonly jobs: JobsProjection,
   ) {
+    // Subscribed after the jobs read model (which this service needs), so its counts are current.
     host.changes$.subscribe(({ actor, event, replayed }) => {
-      this.census.record(actor.kind.name, actor.streamId, activeStateIds(actor.snapshot.value));
+      if (actor.kind !== JOB)
+        this.census.record(actor.kind.name, actor.streamId, activeStateIds(actor.snapshot.value));
       if (actor.kind === JOB || actor.kind === WORKER)
-        this.history.record(event.data.at as number, this.census);
+        this.history.record(event.data.at as number, this.totals);
       if (!replayed) this.liveChanges.next();
     });
+    host.checkpoint.add(new FleetHistoryCheckpoint(this.history, () => this.countRestoredActors()));
+  }
+
+  /** Jobs are counted by the jobs read model; workers and the controller by the census. */
+  private readonly totals: CensusTotals = {
+    total: (kind, states) =>
+      kind === JOB.name
+        ? states.reduce((sum, state) => sum + this.jobs.count(state as JobStatus), 0)
+        : this.census.total(kind, states),
+  };
+
+  private countRestoredActors(): void {
+    for (const kind of [WORKER, CONTROLLER])
+      for (const actor of this.host.list(kind))
+        this.census.record(kind.name, actor.streamId, activeStateIds(actor.snapshot.value));
+  }
+
+  private countsOf(kind: KindName): Counts {
+    if (kind !== JOB.name) return this.census.counts(kind);
+    return Object.fromEntries(Object.entries(this.jobs.countByStatus()).filter(([, n]) => n > 0));
   }
 
   /** Each machine's chart with the current counts. */
   statecharts(): StatechartView[] {
     return ACTOR_KINDS.map(({ name }) => {
       const chart = this.charts.get(name)!;
-      const counts = this.census.counts(name);
+      const counts = this.countsOf(name);
       return {
         kind: name,
         machineId: chart.machineId,
@@ -151,16 +176,20 @@ export class DebugService {
 
   /** The newest `limit` actors of each kind, newest first. */
   recentActors(limit: number): Record<KindName, ActorSummary[]> {
-    const recent = (kind: ActorKind) =>
-      this.host
-        .list(kind)
-        .slice(-limit)
-        .reverse()
-        .map((actor) => ({
-          id: actor.id,
-          streamId: actor.streamId,
-          states: activeStateIds(actor.snapshot.value),
-        }));
+    const recent = (kind: ActorKind): ActorSummary[] =>
+      kind === JOB
+        ? this.jobs
+            .newest(limit)
+            .map(({ id, status }) => ({ id, streamId: JOB.streamId(id), states: [status] }))
+        : this.host
+            .list(kind)
+            .slice(-limit)
+            .reverse()
+            .map((actor) => ({
+              id: actor.id,
+              streamId: actor.streamId,
+              states: activeStateIds(actor.snapshot.value),
+            }));
     return Object.fromEntries(ACTOR_KINDS.map((kind) => [kind.name, recent(kind)])) as Record<
       KindName,
       ActorSummary[]

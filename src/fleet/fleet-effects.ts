@@ -140,7 +140,8 @@ export function workerEffects({
         const stream = JOB.streamId(jobId);
         const before = enqueuesOf(host.get(stream));
         const result = await host.dispatch(stream, { type: 'JobReleased', workerId, alone: held === 1 });
-        const replaced = enqueuesOf(result.actor) !== before;
+        // A finished job (no longer in the host) ignores the release.
+        const replaced = result.accepted && enqueuesOf(result.actor) !== before;
         await (replaced ? requests.delete(receiptHandle) : requests.changeVisibility(receiptHandle, 0)).catch(
           () => undefined,
         );

@@ -63,14 +63,13 @@ export class RetentionSweep implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
-  /** Deletes the files now due and records them. */
+  /** Deletes the files now due and records them, a batch at a time. */
   private async sweep(): Promise<void> {
     const endedBefore = this.clock.now() - this.config.retention.days * DAY_MS;
-    const due = [...this.jobs.ended()]
-      .filter(({ id, endedAt }) => endedAt < endedBefore && this.expired.of(id) === undefined)
-      .map(({ id }) => id);
-    for (let i = 0; i < due.length && !this.stopped; i += JOBS_PER_EVENT) {
-      const jobIds = due.slice(i, i + JOBS_PER_EVENT);
+    let deleted = 0;
+    while (!this.stopped) {
+      const jobIds = this.jobs.withFilesEndedBefore(endedBefore, JOBS_PER_EVENT);
+      if (jobIds.length === 0) break;
       for (const jobId of jobIds) {
         await this.objects.delete(objectKeys.input(jobId));
         await this.objects.delete(objectKeys.output(jobId));
@@ -79,13 +78,14 @@ export class RetentionSweep implements OnApplicationBootstrap, OnModuleDestroy {
         type: 'JobFilesDeleted',
         data: { jobIds, endedBefore, at: this.clock.now() } satisfies JobFilesDeleted,
       };
-      await this.store.append(RETENTION_STREAM, [event], 'any');
-      this.expired.apply(event);
+      const { events } = await this.store.append(RETENTION_STREAM, [event], 'any');
+      this.expired.apply(events[0]);
+      deleted += jobIds.length;
     }
-    if (due.length > 0) {
+    if (deleted > 0) {
       this.logger.log({
         msg: 'deleted the files of jobs past retention',
-        jobs: due.length,
+        jobs: deleted,
         days: this.config.retention.days,
       });
     }

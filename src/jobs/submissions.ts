@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { ActorHost } from '../actors/actor-host.service';
 import { JOB } from '../actors/actor-kinds';
+import { CheckpointPart } from '../checkpoint/checkpoint';
 import { KeyedQueue } from '../common/keyed-queue';
 import { InvalidIdempotencyKeyError } from './upload.errors';
 
@@ -47,34 +49,89 @@ export async function fingerprintFiles(
   return hash.digest('hex');
 }
 
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS submissions (
+    key         TEXT    NOT NULL,
+    file_index  INTEGER NOT NULL,
+    fingerprint TEXT    NOT NULL,
+    job_id      TEXT    NOT NULL,
+    file_name   TEXT    NOT NULL,
+    PRIMARY KEY (key, file_index)
+  );
+`;
+
+interface SubmissionRow {
+  key: string;
+  file_index: number;
+  fingerprint: string;
+  job_id: string;
+  file_name: string;
+}
+
 /**
  * The submissions made with an `Idempotency-Key`, rebuilt from the log (each `JobUploaded`
- * names its submission), so that a retry after a timeout or a restart finds the jobs its first
- * try created. Same-key submissions are also run one at a time.
+ * names its submission) and kept in a table of the host's checkpoint, so that a retry after a
+ * timeout or a restart finds the jobs its first try created. Same-key submissions are also run
+ * one at a time.
  */
 @Injectable()
-export class Submissions {
-  private readonly byKey = new Map<string, RecordedSubmission>();
+export class Submissions implements CheckpointPart {
+  readonly schema = SCHEMA;
+  /** Jobs recorded since the last write of the checkpoint. */
+  private readonly unwritten: SubmissionRow[] = [];
   private readonly byKeyInTurn = new KeyedQueue();
+  private statements?: ReturnType<typeof prepare>;
 
   constructor(host: ActorHost) {
+    host.checkpoint.add(this);
     host.changes$.subscribe(({ actor, event }) => {
       if (actor.kind !== JOB || event.type !== 'JobUploaded') return;
       const ref = event.data.submission as SubmissionRef | undefined;
       if (!ref) return;
-      let recorded = this.byKey.get(ref.key);
-      if (!recorded) this.byKey.set(ref.key, (recorded = { fingerprint: ref.fingerprint, jobs: new Map() }));
-      recorded.jobs.set(ref.index, { id: actor.id, fileName: event.data.fileName as string });
+      this.unwritten.push({
+        key: ref.key,
+        file_index: ref.index,
+        fingerprint: ref.fingerprint,
+        job_id: actor.id,
+        file_name: event.data.fileName as string,
+      });
+      host.checkpoint.schedule();
     });
+  }
+
+  restore(db: Database.Database): void {
+    this.statements = prepare(db);
+  }
+
+  write(): void {
+    if (!this.statements) return;
+    for (const row of this.unwritten) this.statements.insert.run(row);
+    this.unwritten.length = 0;
   }
 
   /** What the log records of the submission made with `key`, if any. */
   get(key: string): RecordedSubmission | undefined {
-    return this.byKey.get(key);
+    const rows = [
+      ...(this.statements?.byKey.all(key) ?? []),
+      ...this.unwritten.filter((row) => row.key === key),
+    ];
+    if (rows.length === 0) return undefined;
+    const jobs = new Map(rows.map((row) => [row.file_index, { id: row.job_id, fileName: row.file_name }]));
+    return { fingerprint: rows[0].fingerprint, jobs };
   }
 
   /** Runs `work` once the submissions made earlier with the same key have finished. */
   serialise<T>(key: string, work: () => Promise<T>): Promise<T> {
     return this.byKeyInTurn.run(key, work);
   }
+}
+
+function prepare(db: Database.Database) {
+  return {
+    insert: db.prepare<SubmissionRow>(
+      `INSERT OR REPLACE INTO submissions (key, file_index, fingerprint, job_id, file_name)
+       VALUES (@key, @file_index, @fingerprint, @job_id, @file_name)`,
+    ),
+    byKey: db.prepare<[string], SubmissionRow>('SELECT * FROM submissions WHERE key = ? ORDER BY file_index'),
+  };
 }

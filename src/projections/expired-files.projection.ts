@@ -1,5 +1,9 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import Database from 'better-sqlite3';
+import { ActorHost } from '../actors/actor-host.service';
+import { CheckpointPart } from '../checkpoint/checkpoint';
 import { EventStore, StoredEvent } from '../ports/event-store.port';
+import { JobsProjection } from './jobs.projection';
 
 /** The stream of `JobFilesDeleted` events the retention sweep appends; no machine owns it. */
 export const RETENTION_STREAM = 'retention';
@@ -13,29 +17,59 @@ export interface JobFilesDeleted {
   at: number;
 }
 
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS retention_read (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL
+  );
+`;
+
 /**
- * Which finished jobs' files the retention sweep has deleted, and when: read from the log's
- * `retention` stream at start, then kept up by the sweep as it records more.
+ * Folds the log's `retention` stream into the jobs read model (each job's `filesDeletedAt`): at
+ * start, its events after the last one the checkpoint took; then each one the sweep appends.
+ * Events are counted by their version in the stream.
  */
 @Injectable()
-export class ExpiredFiles implements OnModuleInit {
-  private readonly deletedAt = new Map<string, number>();
+export class ExpiredFiles implements CheckpointPart, OnApplicationBootstrap {
+  readonly schema = SCHEMA;
+  private version = 0;
+  private written = 0;
+  private save?: Database.Statement<[number]>;
 
-  constructor(private readonly store: EventStore) {}
+  constructor(
+    private readonly store: EventStore,
+    private readonly jobs: JobsProjection,
+    private readonly host: ActorHost,
+  ) {
+    host.checkpoint.add(this);
+  }
 
-  async onModuleInit(): Promise<void> {
-    for (const event of await this.store.readStream(RETENTION_STREAM)) this.apply(event);
+  restore(db: Database.Database): void {
+    this.save = db.prepare('INSERT OR REPLACE INTO retention_read (id, version) VALUES (1, ?)');
+    const row = db.prepare('SELECT version FROM retention_read WHERE id = 1').get() as
+      { version: number } | undefined;
+    this.version = this.written = row?.version ?? 0;
+  }
+
+  write(): void {
+    if (this.version === this.written) return;
+    this.save?.run(this.version);
+    this.written = this.version;
+  }
+
+  /** Once the host has folded the log (so every job has its row), takes the events after the checkpoint's. */
+  async onApplicationBootstrap(): Promise<void> {
+    for (const event of await this.store.readStream(RETENTION_STREAM, this.version + 1)) this.apply(event);
   }
 
   /** Takes a `JobFilesDeleted` event, read back or just appended. */
-  apply(event: Pick<StoredEvent, 'type' | 'data'>): void {
-    if (event.type !== 'JobFilesDeleted') return;
-    const { jobIds, at } = event.data as unknown as JobFilesDeleted;
-    for (const jobId of jobIds) this.deletedAt.set(jobId, at);
-  }
-
-  /** When the job's files were deleted, if they were. */
-  of(jobId: string): number | undefined {
-    return this.deletedAt.get(jobId);
+  apply(event: Pick<StoredEvent, 'type' | 'data' | 'version'>): void {
+    if (event.version <= this.version) return;
+    this.version = event.version;
+    if (event.type === 'JobFilesDeleted') {
+      const { jobIds, at } = event.data as unknown as JobFilesDeleted;
+      this.jobs.markFilesDeleted(jobIds, at);
+    }
+    this.host.checkpoint.schedule();
   }
 }

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import Database from 'better-sqlite3';
 import { Observable, Subject } from 'rxjs';
 import type { JobContext } from '../../state-machines/job.machine';
 import { isoTime } from '../common/time';
 import { ActorHost } from '../actors/actor-host.service';
 import { JOB } from '../actors/actor-kinds';
-import { ExpiredFiles } from './expired-files.projection';
+import { Checkpoint, CheckpointPart } from '../checkpoint/checkpoint';
 
 export type JobStatus = 'uploaded' | 'queued' | 'classified' | 'reported' | 'rejected' | 'failed';
 
@@ -39,83 +40,202 @@ interface JobRow {
   context: JobContext;
 }
 
+interface StoredJobRow {
+  id: string;
+  status: JobStatus;
+  context: string;
+  files_deleted_at: number | null;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS jobs (
+    seq              INTEGER PRIMARY KEY,
+    id               TEXT    NOT NULL UNIQUE,
+    status           TEXT    NOT NULL,
+    context          TEXT    NOT NULL,
+    ended_at         INTEGER,
+    files_deleted_at INTEGER
+  );
+  CREATE INDEX IF NOT EXISTS jobs_in_order ON jobs (seq);
+  CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, seq);
+  CREATE INDEX IF NOT EXISTS jobs_unfinished ON jobs (seq) WHERE ended_at IS NULL;
+  CREATE INDEX IF NOT EXISTS jobs_with_files ON jobs (ended_at)
+    WHERE ended_at IS NOT NULL AND files_deleted_at IS NULL;
+`;
+
+const emptyCounts = (): Record<JobStatus, number> => ({
+  uploaded: 0,
+  queued: 0,
+  classified: 0,
+  reported: 0,
+  rejected: 0,
+  failed: 0,
+});
+
 /**
- * The jobs read model: one row per job, kept from every folded job event, newest upload last.
- * Rows keep the machine's context as is and become views only when read, which keeps a
- * replay of a long log cheap.
+ * The jobs read model: one row per job, newest upload last, in a table of the host's checkpoint
+ * (so that it is never rebuilt at boot, and finished jobs take no memory). Rows keep the
+ * machine's context as is and become views only when read. Changes are written with the
+ * checkpoint at the end of each turn; until then they are read from memory.
  */
 @Injectable()
-export class JobsProjection {
-  private readonly jobs = new Map<string, JobRow>();
-  private readonly counts: Record<JobStatus, number> = {
-    uploaded: 0,
-    queued: 0,
-    classified: 0,
-    reported: 0,
-    rejected: 0,
-    failed: 0,
-  };
+export class JobsProjection implements CheckpointPart {
+  readonly schema = SCHEMA;
+  private readonly checkpoint: Checkpoint;
+  /** Rows changed since the last write, in the order they were first changed. */
+  private readonly changed = new Map<string, JobRow>();
+  private readonly filesDeleted = new Map<string, number>();
+  /** The status of each unfinished job (a finished one changes no more), for the counts. */
+  private readonly unfinished = new Map<string, JobStatus>();
+  private counts = emptyCounts();
+  private statements?: ReturnType<typeof prepare>;
   private readonly updates = new Subject<JobView>();
 
   /** Each job's view the moment it changes, on the live path (replayed changes are not repeated). */
   readonly updates$: Observable<JobView> = this.updates.asObservable();
 
-  constructor(
-    host: ActorHost,
-    private readonly expired: ExpiredFiles,
-  ) {
+  constructor(host: ActorHost) {
+    this.checkpoint = host.checkpoint;
+    host.checkpoint.add(this);
     host.changes$.subscribe(({ actor, replayed }) => {
       if (actor.kind !== JOB) return;
       const row = {
         status: actor.snapshot.value as JobStatus,
         context: actor.snapshot.context as JobContext,
       };
-      const before = this.jobs.get(actor.id);
-      if (before) this.counts[before.status]--;
+      const before = this.unfinished.get(actor.id);
+      if (before) this.counts[before]--;
       this.counts[row.status]++;
-      this.jobs.set(actor.id, row);
+      if (actor.snapshot.status === 'done') this.unfinished.delete(actor.id);
+      else this.unfinished.set(actor.id, row.status);
+      this.changed.set(actor.id, row);
       if (!replayed) this.updates.next(this.toView(actor.id, row));
     });
   }
 
+  restore(db: Database.Database): void {
+    this.statements = prepare(db);
+    this.counts = emptyCounts();
+    for (const { status, n } of this.statements.counts.all()) this.counts[status] = n;
+    this.unfinished.clear();
+    for (const { id, status } of this.statements.unfinished.all()) this.unfinished.set(id, status);
+  }
+
+  write(): void {
+    const s = this.statements;
+    if (!s) return;
+    for (const [id, { status, context }] of this.changed) {
+      s.upsert.run(id, status, JSON.stringify(context), context.endedAt ?? null);
+    }
+    this.changed.clear();
+    for (const [id, at] of this.filesDeleted) s.filesDeleted.run(at, id);
+    this.filesDeleted.clear();
+  }
+
   get(id: string): JobView | undefined {
-    const row = this.jobs.get(id);
-    return row && this.toView(id, row);
+    const row = this.changed.get(id);
+    if (row) return this.toView(id, row);
+    const stored = this.stored(id);
+    return stored && this.fromStored(stored);
   }
 
-  /**
-   * A page of jobs in upload order, optionally only those with `status`. Walks the jobs only as
-   * far as the page's end, and takes the total from counts kept as jobs change.
-   */
+  /** A page of jobs in upload order, optionally only those with `status`; totals from counts kept as jobs change. */
   list({ offset, limit, status }: { offset: number; limit: number; status?: JobStatus }): JobPage {
-    const items: JobView[] = [];
-    let matched = 0;
-    for (const [id, row] of this.jobs) {
-      if (status && row.status !== status) continue;
-      if (matched++ < offset) continue;
-      items.push(this.toView(id, row));
-      if (items.length === limit) break;
-    }
-    return { items, total: status ? this.counts[status] : this.jobs.size, offset, limit };
+    const s = this.written();
+    const rows = status ? s.pageOfStatus.all({ status, limit, offset }) : s.page.all({ limit, offset });
+    const total = status ? this.counts[status] : Object.values(this.counts).reduce((a, b) => a + b, 0);
+    return { items: rows.map((row) => this.fromStored(row)), total, offset, limit };
   }
 
-  /** The finished jobs with the time each ended, for the retention sweep. */
-  *ended(): Iterable<{ id: string; endedAt: number }> {
-    for (const [id, { context }] of this.jobs) {
-      if (context.endedAt !== undefined) yield { id, endedAt: context.endedAt };
-    }
+  /** Finished jobs that ended before `endedBefore` and still have their files, oldest first. */
+  withFilesEndedBefore(endedBefore: number, limit: number): string[] {
+    return this.written().withFilesEndedBefore.all(endedBefore, limit);
   }
 
-  private toView(id: string, row: JobRow): JobView {
-    const filesDeletedAt = this.expired.of(id);
-    const view = toView(id, row);
-    return filesDeletedAt === undefined ? view : { ...view, filesDeletedAt: isoTime(filesDeletedAt) };
+  /** Records that the retention sweep deleted the files of `jobIds` at `at`. */
+  markFilesDeleted(jobIds: readonly string[], at: number): void {
+    for (const id of jobIds) this.filesDeleted.set(id, at);
+    this.checkpoint.schedule();
+  }
+
+  /** Number of jobs in `status`. */
+  count(status: JobStatus): number {
+    return this.counts[status] ?? 0;
+  }
+
+  /** The `limit` newest jobs, newest first, with their status. */
+  newest(limit: number): Array<{ id: string; status: JobStatus }> {
+    return this.written().newest.all(limit);
   }
 
   /** Number of jobs in each status. */
   countByStatus(): Record<JobStatus, number> {
     return { ...this.counts };
   }
+
+  /** The statements, once every change is in the table. */
+  private written(): ReturnType<typeof prepare> {
+    if (this.changed.size > 0 || this.filesDeleted.size > 0) this.checkpoint.flush();
+    if (!this.statements) throw new Error('The jobs read model is read before the checkpoint opened');
+    return this.statements;
+  }
+
+  private stored(id: string): StoredJobRow | undefined {
+    return this.statements?.get.get(id);
+  }
+
+  private fromStored(row: StoredJobRow): JobView {
+    const view = this.toView(row.id, { status: row.status, context: JSON.parse(row.context) });
+    return view.filesDeletedAt !== undefined || row.files_deleted_at === null
+      ? view
+      : { ...view, filesDeletedAt: isoTime(row.files_deleted_at) };
+  }
+
+  private toView(id: string, row: JobRow): JobView {
+    const view = toView(id, row);
+    const filesDeletedAt = this.filesDeleted.get(id);
+    return filesDeletedAt === undefined ? view : { ...view, filesDeletedAt: isoTime(filesDeletedAt) };
+  }
+}
+
+function prepare(db: Database.Database) {
+  const columns = 'id, status, context, files_deleted_at';
+  return {
+    get: db.prepare<[string], StoredJobRow>(`SELECT ${columns} FROM jobs WHERE id = ?`),
+    // A page's first row is found by skipping entries of a small index, not rows of the table,
+    // which hold the contexts (a page deep into a million jobs: 116 → 8 ms).
+    page: db.prepare<[{ offset: number; limit: number }], StoredJobRow>(
+      `SELECT ${columns} FROM jobs
+       WHERE seq >= (SELECT seq FROM jobs INDEXED BY jobs_in_order ORDER BY seq LIMIT 1 OFFSET @offset)
+       ORDER BY seq LIMIT @limit`,
+    ),
+    pageOfStatus: db.prepare<[{ status: string; offset: number; limit: number }], StoredJobRow>(
+      `SELECT ${columns} FROM jobs
+       WHERE status = @status AND seq >= (
+         SELECT seq FROM jobs INDEXED BY jobs_by_status WHERE status = @status ORDER BY seq LIMIT 1 OFFSET @offset)
+       ORDER BY seq LIMIT @limit`,
+    ),
+    newest: db.prepare<[number], { id: string; status: JobStatus }>(
+      'SELECT id, status FROM jobs ORDER BY seq DESC LIMIT ?',
+    ),
+    unfinished: db.prepare<[], { id: string; status: JobStatus }>(
+      'SELECT id, status FROM jobs WHERE ended_at IS NULL',
+    ),
+    counts: db.prepare<[], { status: JobStatus; n: number }>(
+      'SELECT status, COUNT(*) AS n FROM jobs GROUP BY status',
+    ),
+    withFilesEndedBefore: db
+      .prepare<[number, number], string>(
+        `SELECT id FROM jobs WHERE ended_at IS NOT NULL AND files_deleted_at IS NULL AND ended_at < ?
+         ORDER BY ended_at LIMIT ?`,
+      )
+      .pluck(),
+    upsert: db.prepare(
+      `INSERT INTO jobs (id, status, context, ended_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET status = excluded.status, context = excluded.context, ended_at = excluded.ended_at`,
+    ),
+    filesDeleted: db.prepare('UPDATE jobs SET files_deleted_at = ? WHERE id = ?'),
+  };
 }
 
 function toView(id: string, { status, context }: JobRow): JobView {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { WorkerContext } from '../../state-machines/worker.machine';
 import { isoTime } from '../common/time';
-import { ActorHost } from '../actors/actor-host.service';
+import { Actor, ActorHost } from '../actors/actor-host.service';
 import { WORKER } from '../actors/actor-kinds';
 
 export type WorkerState = 'pending' | 'running' | 'idle' | 'terminating' | 'terminated' | 'lost';
@@ -31,33 +31,33 @@ interface WorkerRow {
   context: WorkerContext;
 }
 
-/** The workers read model, kept from every folded worker event; rows become views when read. */
+/**
+ * The workers as the API shows them, read from the host, which keeps every worker (there are few,
+ * and the autoscaler needs them all).
+ */
 @Injectable()
 export class WorkersProjection {
-  private readonly workers = new Map<string, WorkerRow>();
-
-  constructor(host: ActorHost) {
-    host.changes$.subscribe(({ actor }) => {
-      if (actor.kind !== WORKER) return;
-      this.workers.set(actor.id, {
-        state: actor.snapshot.value as WorkerState,
-        context: actor.snapshot.context as WorkerContext,
-      });
-    });
-  }
+  constructor(private readonly host: ActorHost) {}
 
   get(id: string): WorkerView | undefined {
-    const row = this.workers.get(id);
-    return row && toView(id, row);
+    const actor = this.host.get(WORKER.streamId(id));
+    return actor && toView(id, rowOf(actor));
   }
 
   /** Workers in launch order; by default only those not yet terminated or lost. */
   list({ includeEnded = false } = {}): WorkerView[] {
-    return [...this.workers.entries()]
+    return this.host
+      .list(WORKER)
+      .map((actor) => [actor.id, rowOf(actor)] as const)
       .filter(([, row]) => includeEnded || (row.state !== 'terminated' && row.state !== 'lost'))
       .map(([id, row]) => toView(id, row));
   }
 }
+
+const rowOf = (actor: Actor): WorkerRow => ({
+  state: actor.snapshot.value as WorkerState,
+  context: actor.snapshot.context as WorkerContext,
+});
 
 function toView(id: string, { state, context }: WorkerRow): WorkerView {
   return {

@@ -134,7 +134,11 @@ export async function simulate(
   let decisions = 0;
   let reported = 0;
   let terminatingWhileHolding = 0;
+  // Every job's last state, as finished jobs leave the host.
+  const jobStates = new Map<string, { state: unknown; context: JobContext }>();
   const subscription = host.changes$.subscribe(({ actor, event }) => {
+    if (actor.kind === JOB)
+      jobStates.set(actor.id, { state: actor.snapshot.value, context: actor.snapshot.context as JobContext });
     if (event.type === 'JobReported') reported++;
     if (
       actor.kind === WORKER &&
@@ -204,9 +208,7 @@ export async function simulate(
   if (effects.errors.length > 0) throw effects.errors[0];
   const end = clock.now();
 
-  const contexts = host
-    .list(JOB)
-    .map((job) => ({ state: job.snapshot.value, context: job.snapshot.context as JobContext }));
+  const contexts = [...jobStates.values()];
   const notReportedOnce = contexts
     .filter(({ state, context }) => state !== 'reported' || effects.reports.get(context.jobId) !== 1)
     .map(({ context }) => context.jobId);

@@ -1,11 +1,16 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Checkpoint } from '../../src/checkpoint/checkpoint';
 import { localPaths } from '../../src/adapters/local/local-adapters';
 import { SqliteEventStore } from '../../src/adapters/local/sqlite-event-store';
 import { Clock } from '../../src/ports/clock.port';
 import { EventStore } from '../../src/ports/event-store.port';
 
-/** The SQLite event log of `dataDir` alone, for tests that boot the host without the other adapters. */
-export function eventLogModule(dataDir: string) {
+/**
+ * The SQLite event log of `dataDir` alone, for tests that boot the host without the other
+ * adapters; with `checkpoint`, its checkpoint file too (else the host keeps one in memory, and
+ * every boot folds the whole log).
+ */
+export function eventLogModule(dataDir: string, { checkpoint = false } = {}) {
   @Global()
   @Module({
     providers: [
@@ -14,9 +19,27 @@ export function eventLogModule(dataDir: string) {
         inject: [Clock],
         useFactory: (clock: Clock) => new SqliteEventStore(localPaths(dataDir).events, clock),
       },
+      {
+        provide: Checkpoint,
+        useFactory: () => new Checkpoint(checkpoint ? localPaths(dataDir).checkpoint : ':memory:'),
+      },
+      EventLogLifecycle,
     ],
-    exports: [EventStore],
+    exports: [EventStore, Checkpoint],
   })
   class EventLogModule {}
   return EventLogModule;
+}
+
+@Injectable()
+class EventLogLifecycle implements OnApplicationShutdown {
+  constructor(
+    private readonly checkpoint: Checkpoint,
+    private readonly events: EventStore,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    this.checkpoint.close();
+    await this.events.close();
+  }
 }

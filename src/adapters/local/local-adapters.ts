@@ -13,6 +13,8 @@ import { SqliteQueue } from './sqlite-queue';
 /** Where the embedded default keeps its state under DATA_DIR. Every process derives the same paths. */
 export const localPaths = (dataDir: string) => ({
   events: join(dataDir, 'events.db'),
+  /** What folding the log made so far (see `Checkpoint`); rebuilt from the log when missing. */
+  checkpoint: join(dataDir, 'checkpoint.db'),
   queues: join(dataDir, 'queues.db'),
   objects: join(dataDir, 'objects'),
 });

@@ -1,0 +1,138 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InMemoryEventStore } from '../adapters/memory/in-memory-event-store';
+import { ManualClock } from '../clock/manual-clock';
+import { EventStore } from '../ports/event-store.port';
+import { Checkpoint, CheckpointPart } from './checkpoint';
+
+/** A part that keeps a list of words in a table of its own. */
+class Words implements CheckpointPart {
+  words: string[] = [];
+  private unwritten: string[] = [];
+  private insert?: Database.Statement<[string]>;
+
+  constructor(readonly schema = 'CREATE TABLE IF NOT EXISTS words (word TEXT NOT NULL);') {}
+
+  restore(db: Database.Database): void {
+    this.insert = db.prepare('INSERT INTO words (word) VALUES (?)');
+    this.words = db.prepare('SELECT word FROM words ORDER BY rowid').pluck().all() as string[];
+  }
+
+  add(word: string): void {
+    this.words.push(word);
+    this.unwritten.push(word);
+  }
+
+  write(): void {
+    this.unwritten.splice(0).forEach((word) => this.insert!.run(word));
+  }
+}
+
+async function logOf(streams: string[]): Promise<EventStore> {
+  const log = new InMemoryEventStore(new ManualClock());
+  for (const stream of streams) await log.append(stream, [{ type: 'Happened', data: {} }], 'any');
+  return log;
+}
+
+describe('Checkpoint: what folding the log made so far, valid only for the log and code that made it', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'checkpoint-'));
+    file = join(dir, 'checkpoint.db');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** The checkpoint file opened on `log`, with one part. */
+  async function openOn(log: EventStore, identity = 'machines v1') {
+    const checkpoint = new Checkpoint(file);
+    const part = new Words();
+    checkpoint.add(part);
+    await checkpoint.open(log, identity);
+    return { checkpoint, part };
+  }
+
+  /** Writes a checkpoint of `words` as of the log's last event, and closes it. */
+  async function written(log: EventStore, words: string[], identity = 'machines v1'): Promise<void> {
+    const { checkpoint, part } = await openOn(log, identity);
+    words.forEach((word) => part.add(word));
+    const [last] = await log.readAll({ after: (await log.lastPosition()) - 1 });
+    checkpoint.advance(last);
+    checkpoint.close();
+  }
+
+  async function reopened(log: EventStore, identity = 'machines v1', part = new Words()) {
+    const checkpoint = new Checkpoint(file);
+    checkpoint.add(part);
+    const opened = await checkpoint.open(log, identity);
+    checkpoint.close();
+    return { ...opened, words: part.words };
+  }
+
+  it('starts empty: everything is to be folded', async () => {
+    expect(await reopened(await logOf(['a', 'b']))).toEqual({ position: 0, rebuilt: true, words: [] });
+  });
+
+  it("gives back the parts' state and the position it was written at", async () => {
+    const log = await logOf(['a', 'b', 'c']);
+    await written(log, ['one', 'two']);
+    expect(await reopened(log)).toEqual({ position: 3, rebuilt: false, words: ['one', 'two'] });
+  });
+
+  it('writes the parts and the position of one turn together, at the end of the turn', async () => {
+    const log = await logOf(['a', 'b']);
+    const { checkpoint, part } = await openOn(log);
+    part.add('one');
+    checkpoint.advance((await log.readAll())[1]);
+    const onDisk = new Database(file, { readonly: true });
+    const rows = () => onDisk.prepare('SELECT COUNT(*) FROM words').pluck().get();
+    const position = () => onDisk.prepare('SELECT position FROM checkpoint').pluck().get();
+    expect([rows(), position()]).toEqual([0, 0]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect([rows(), position()]).toEqual([1, 2]);
+    onDisk.close();
+    checkpoint.close();
+  });
+
+  it('is rebuilt for another log: the event at its position is not the one it folded', async () => {
+    await written(await logOf(['a', 'b', 'c']), ['one']);
+    expect(await reopened(await logOf(['a', 'b', 'other']))).toMatchObject({
+      position: 0,
+      rebuilt: true,
+      words: [],
+    });
+    await written(await logOf(['a', 'b', 'c']), ['one']);
+    expect(await reopened(await logOf(['a', 'b']))).toMatchObject({ position: 0, rebuilt: true, words: [] });
+  });
+
+  it('is rebuilt when other machines or another table layout would read it', async () => {
+    const log = await logOf(['a']);
+    await written(log, ['one']);
+    expect(await reopened(log, 'machines v2')).toMatchObject({ position: 0, rebuilt: true, words: [] });
+    await written(log, ['one']);
+    const widened = new Words('CREATE TABLE IF NOT EXISTS words (word TEXT NOT NULL, lang TEXT);');
+    expect(await reopened(log, 'machines v1', widened)).toMatchObject({ rebuilt: true, words: [] });
+  });
+
+  it('saves a consistent copy of itself', async () => {
+    const log = await logOf(['a', 'b']);
+    const { checkpoint, part } = await openOn(log);
+    part.add('one');
+    checkpoint.advance((await log.readAll())[0]);
+    checkpoint.saveCopy(join(dir, 'copy.db'));
+    part.add('two');
+    checkpoint.advance((await log.readAll())[1]);
+    checkpoint.close();
+    file = join(dir, 'copy.db');
+    expect(await reopened(log)).toEqual({ position: 1, rebuilt: false, words: ['one'] });
+  });
+
+  it('takes no part once it is open', async () => {
+    const checkpoint = new Checkpoint();
+    await checkpoint.open(await logOf([]), 'machines v1');
+    expect(() => checkpoint.add(new Words())).toThrow('joined after the checkpoint was opened');
+    checkpoint.close();
+  });
+});

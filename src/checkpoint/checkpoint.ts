@@ -1,0 +1,171 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { EventStore, StoredEvent } from '../ports/event-store.port';
+
+/**
+ * One piece of state kept in the checkpoint: the host's actors, or a read model. Its tables hold
+ * what folding the log up to the checkpoint's position made of it.
+ */
+export interface CheckpointPart {
+  /** `CREATE TABLE IF NOT EXISTS …` statements for its tables; part of the checkpoint's identity. */
+  readonly schema: string;
+  /** Reads its state back (prepares its statements too): called once, when the checkpoint opens. */
+  restore(db: Database.Database): void | Promise<void>;
+  /** Writes what changed since its last write. Runs inside the checkpoint's transaction. */
+  write(): void;
+}
+
+/** The last event folded into a checkpoint, which the log must still hold for it to be valid. */
+type Mark = Pick<StoredEvent, 'position' | 'streamId' | 'version'>;
+
+interface MarkRow {
+  identity: string;
+  position: number;
+  stream_id: string;
+  version: number;
+}
+
+const MARK_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS checkpoint (
+    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    identity  TEXT    NOT NULL,
+    position  INTEGER NOT NULL,
+    stream_id TEXT    NOT NULL,
+    version   INTEGER NOT NULL
+  );
+`;
+
+/**
+ * What folding the log made so far — the actors that are still at work, the read models — in one
+ * SQLite file beside the log, with the position of the last event folded into it, so that a boot
+ * folds only the events after that position. The log stays the source of truth: the checkpoint is
+ * written in one transaction per turn of the event loop (so it is always what the log made of its
+ * events up to one position), and it is thrown away and rebuilt from the log whenever it does not
+ * match — another log, other machines, other tables. Deleting its file forces a rebuild too.
+ *
+ * `synchronous=NORMAL`: a power cut may lose the last commits, never consistency, and what was
+ * lost is folded again from the log.
+ */
+export class Checkpoint {
+  private readonly db: Database.Database;
+  private readonly parts: CheckpointPart[] = [];
+  private mark: Mark | undefined;
+  private markChanged = false;
+  private scheduled = false;
+  private opened = false;
+
+  /** @param file the SQLite file (created, with its folder, if missing), or `:memory:`. */
+  constructor(file = ':memory:') {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    // Room for the jobs' indexes: a status page deep into a million jobs skips its index's
+    // entries from memory (46 → 26 ms) rather than reading them from the file again.
+    this.db.pragma('cache_size = -32768');
+  }
+
+  /** Adds a part; every part joins before the checkpoint opens. */
+  add(part: CheckpointPart): void {
+    if (this.opened) throw new Error('A checkpoint part joined after the checkpoint was opened');
+    this.parts.push(part);
+  }
+
+  /**
+   * Checks the checkpoint against `log` and the parts' schemas, empties it if it does not match,
+   * and has every part restore its state.
+   * @param identity what else must match: the machines that made the actors' states.
+   * @returns the position the restored state reflects: fold the log's events after it (0: all).
+   */
+  async open(log: EventStore, identity: string): Promise<{ position: number; rebuilt: boolean }> {
+    if (this.opened) throw new Error('The checkpoint is open already');
+    this.opened = true;
+    const fullIdentity = [identity, ...this.parts.map((part) => part.schema)].join('\n');
+    const valid = await this.matches(log, fullIdentity);
+    if (!valid) this.dropTables();
+    this.db.exec(MARK_SCHEMA);
+    this.parts.forEach((part) => this.db.exec(part.schema));
+    if (!valid) {
+      this.db
+        .prepare('INSERT INTO checkpoint (id, identity, position, stream_id, version) VALUES (1, ?, 0, ?, 0)')
+        .run(fullIdentity, '');
+    }
+    for (const part of this.parts) await part.restore(this.db);
+    return { position: this.mark?.position ?? 0, rebuilt: !valid };
+  }
+
+  /** Records that the state now reflects `event` too; written with the parts' next write. */
+  advance(event: Mark): void {
+    this.mark = { position: event.position, streamId: event.streamId, version: event.version };
+    this.markChanged = true;
+    this.schedule();
+  }
+
+  /** Asks for a write at the end of this turn of the event loop (a part has changes). */
+  schedule(): void {
+    if (this.scheduled || !this.db.open) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Writes every part's changes and the position now, in one transaction. */
+  flush(): void {
+    this.scheduled = false;
+    if (!this.opened || !this.db.open) return;
+    this.db.transaction(() => {
+      this.parts.forEach((part) => part.write());
+      if (this.markChanged && this.mark) {
+        this.db
+          .prepare('UPDATE checkpoint SET position = ?, stream_id = ?, version = ? WHERE id = 1')
+          .run(this.mark.position, this.mark.streamId, this.mark.version);
+      }
+      this.markChanged = false;
+    })();
+  }
+
+  /** Writes a consistent copy of the checkpoint as it is now to `file` (which must not exist). */
+  saveCopy(file: string): void {
+    this.flush();
+    this.db.prepare('VACUUM INTO ?').run(file);
+  }
+
+  /** Writes what is left and closes the file. */
+  close(): void {
+    if (!this.db.open) return;
+    this.flush();
+    this.db.close();
+  }
+
+  private async matches(log: EventStore, identity: string): Promise<boolean> {
+    const hasMark = this.db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'checkpoint'")
+      .get();
+    if (!hasMark) return false;
+    const row = this.db.prepare('SELECT * FROM checkpoint WHERE id = 1').get() as MarkRow | undefined;
+    if (!row || row.identity !== identity) return false;
+    if (row.position > 0) {
+      const [event] = await log.readAll({ after: row.position - 1, limit: 1 });
+      if (
+        event?.position !== row.position ||
+        event.streamId !== row.stream_id ||
+        event.version !== row.version
+      )
+        return false;
+    }
+    this.mark =
+      row.position > 0
+        ? { position: row.position, streamId: row.stream_id, version: row.version }
+        : undefined;
+    return true;
+  }
+
+  private dropTables(): void {
+    const tables = this.db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+      .pluck()
+      .all() as string[];
+    for (const table of tables) this.db.exec(`DROP TABLE "${table}"`);
+    this.mark = undefined;
+  }
+}
