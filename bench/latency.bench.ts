@@ -11,8 +11,9 @@ import { pidOfWorker, sleep, startControlPlane, workersRunning } from './control
  * What one user waiting on one picture pays for the service: sequential `POST /` (the course
  * contract, waiting for the label) on a warm control plane with one worker, against the project's
  * own classifier in this process on the same images, one at a time. Alternates the two for
- * ROUNDS rounds; reports p50 and p95 of each and of the difference, and what the idle worker
- * costs in CPU. Writes bench/results/latency.json.
+ * ROUNDS rounds; reports p50 and p95 of each and of the difference, where a job's time goes (the
+ * median of each stretch between its events), and what the idle worker costs in CPU. Writes
+ * bench/results/latency.json.
  */
 const ROOT = findRepoRoot(__dirname);
 const IMAGES_DIR = join(datasetCacheDir(ROOT), 'ilsvrc2012-val-sample', 'images');
@@ -26,19 +27,70 @@ const percentile = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 };
 
-/** Milliseconds of one `POST /` each, in order. */
-async function throughTheService(url: string, images: Buffer[]): Promise<number[]> {
-  const times: number[] = [];
+/** One `POST /` as the client saw it: epoch ms when it was sent and when its answer was read. */
+interface Request {
+  sentAt: number;
+  answeredAt: number;
+  ms: number;
+}
+
+/** Each image through `POST /`, one at a time, in order. */
+async function throughTheService(url: string, images: Buffer[]): Promise<Request[]> {
+  const requests: Request[] = [];
   for (const [i, bytes] of images.entries()) {
     const form = new FormData();
     form.append('myfile', new Blob([bytes], { type: 'image/jpeg' }), `image-${i}.jpg`);
+    const sentAt = Date.now();
     const began = performance.now();
     const res = await fetch(`${url}/`, { method: 'POST', body: form });
     const label = await res.text();
-    times.push(performance.now() - began);
+    requests.push({ sentAt, answeredAt: Date.now(), ms: performance.now() - began });
     if (res.status !== 200 || !label) throw new Error(`POST / answered ${res.status}: ${label}`);
   }
-  return times;
+  return requests;
+}
+
+/** The stretches of one job's time, from its events' times (ms; the worker's and the log's clocks are one here). */
+const STRETCHES = [
+  'upload: HTTP, multipart, header check, object store, JobUploaded',
+  'queue: the request sent and received by the worker',
+  'worker: input read, inference, output written',
+  'response: sent, consumed, JobClassified appended',
+  'answer: the result reported to the waiting request',
+] as const;
+
+interface JobEvent {
+  type: string;
+  recordedAt: string;
+  data: { at?: number };
+}
+
+/** The median of each stretch over the jobs of `requests`, which are the newest uploads, in order. */
+async function timeline(url: string, requests: Request[]): Promise<Record<string, number>> {
+  const total = ((await (await fetch(`${url}/api/jobs?limit=1`)).json()) as { total: number }).total;
+  const ids: string[] = [];
+  for (let offset = total - requests.length; offset < total; offset += 100) {
+    const page = (await (await fetch(`${url}/api/jobs?offset=${offset}&limit=100`)).json()) as {
+      items: { id: string }[];
+    };
+    ids.push(...page.items.map((item) => item.id));
+  }
+  const stretches: number[][] = STRETCHES.map(() => []);
+  for (const [i, id] of ids.entries()) {
+    const events = (await (await fetch(`${url}/api/jobs/${id}/events`)).json()) as JobEvent[];
+    const at = (type: string) => events.find((e) => e.type === type)!.data.at!;
+    const recorded = (type: string) => Date.parse(events.find((e) => e.type === type)!.recordedAt);
+    const marks = [
+      requests[i].sentAt,
+      at('JobUploaded'),
+      at('JobAttemptStarted'),
+      at('JobClassified'),
+      recorded('JobClassified'),
+      requests[i].answeredAt,
+    ];
+    marks.slice(1).forEach((mark, k) => stretches[k].push(mark - marks[k]));
+  }
+  return Object.fromEntries(STRETCHES.map((name, k) => [name, percentile(stretches[k], 50)]));
 }
 
 /** CPU seconds (user + system) the process has used, from /proc. */
@@ -60,10 +112,10 @@ async function main(): Promise<void> {
     await throughTheService(plane.url, images.slice(0, 10));
     for (const bytes of images.slice(0, 10)) await classifier.classifyBatch([bytes]);
 
-    const service: number[] = [];
+    const requests: Request[] = [];
     const raw: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      service.push(...(await throughTheService(plane.url, images)));
+      requests.push(...(await throughTheService(plane.url, images)));
       for (const bytes of images) {
         const began = performance.now();
         const [outcome] = await classifier.classifyBatch([bytes]);
@@ -90,7 +142,9 @@ async function main(): Promise<void> {
       'p50 ms': Number(percentile(values, 50).toFixed(1)),
       'p95 ms': Number(percentile(values, 95).toFixed(1)),
     });
+    const service = requests.map((request) => request.ms);
     const rows = [row('POST / on the service, 1 worker', service), row('in process, 1 thread', raw)];
+    const stretches = await timeline(plane.url, requests);
     const results = {
       images: images.length,
       rounds: ROUNDS,
@@ -101,8 +155,10 @@ async function main(): Promise<void> {
       overheadP50Ms: Number((rows[0]['p50 ms'] - rows[1]['p50 ms']).toFixed(1)),
       overheadP95Ms: Number((rows[0]['p95 ms'] - rows[1]['p95 ms']).toFixed(1)),
       idleWorkerCorePercent: idleCorePercent,
+      medianStretchesMs: stretches,
     };
     console.table(rows);
+    console.table(Object.entries(stretches).map(([stretch, ms]) => ({ stretch, 'p50 ms': ms })));
     console.log(JSON.stringify(results));
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     writeFileSync(join(ROOT, 'bench', 'results', 'latency.json'), JSON.stringify(results, null, 2) + '\n');

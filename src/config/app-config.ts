@@ -99,6 +99,7 @@ const schema = z
     CRASH_AFTER_EVENT: z.string().min(1).optional(),
     WORKER_THREADS: positiveInt().default(1),
     WORKER_BATCH_SIZE: positiveInt().max(10).default(4),
+    BATCH_WAIT_MS: z.coerce.number().int().min(0).max(1000).default(0),
     SCALING_PERIOD_MS: positiveInt().optional(),
     ACCEPTABLE_LATENCY_MS: positiveInt().optional(),
     EXPECTED_BOOT_MS: positiveInt().optional(),
@@ -236,6 +237,8 @@ export interface AppConfig {
   workerThreads: number;
   /** Jobs a worker takes and classifies together (env WORKER_BATCH_SIZE, 1–10, default 4). */
   workerBatchSize: number;
+  /** How long a worker may go on filling a short batch while the queue shows more (env BATCH_WAIT_MS, 0–1 000, default 0); see `fillBatch`. */
+  batchWaitMs: number;
   /** How often the controller looks at the backlog (env SCALING_PERIOD_MS, default 1 000; 10 000 with COMPUTE=ec2). */
   scalingPeriodMs: number;
   /** The scaling policy's numbers; see the README's table for each variable and its defaults (local, ec2). */
@@ -308,6 +311,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     crashAfterEvent: e.CRASH_AFTER_EVENT,
     workerThreads: e.WORKER_THREADS,
     workerBatchSize: e.WORKER_BATCH_SIZE,
+    batchWaitMs: e.BATCH_WAIT_MS,
     scalingPeriodMs: e.SCALING_PERIOD_MS,
     scaling: {
       acceptableLatencyMs: e.ACCEPTABLE_LATENCY_MS,

@@ -54,8 +54,8 @@ const COMMANDS: Record<string, { actions: string[]; roles: Role[]; why: string }
   },
   GetQueueAttributesCommand: {
     actions: ['sqs:GetQueueAttributes'],
-    roles: ['controlPlane'],
-    why: 'backlog for scaling, /health, metrics',
+    roles: ['controlPlane', 'worker'],
+    why: 'backlog for scaling, /health, metrics; a worker filling a short batch (BATCH_WAIT_MS)',
   },
   HeadBucketCommand: {
     actions: ['s3:ListBucket'],

@@ -108,6 +108,7 @@ export class FleetService implements OnModuleInit, OnModuleDestroy {
       MAX_ATTEMPTS: String(maxAttempts),
       WORKER_THREADS: String(workerThreads),
       WORKER_BATCH_SIZE: String(workerBatchSize),
+      BATCH_WAIT_MS: String(this.config.batchWaitMs),
       VISIBILITY_TIMEOUT_MS: String(visibilityTimeoutMs),
       BATCH_DEADLINE_MS: String(this.config.batchDeadlineMs),
       MAX_IMAGE_PIXELS: String(this.config.maxImagePixels),

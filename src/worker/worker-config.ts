@@ -15,6 +15,7 @@ const schema = z.object({
   MAX_ATTEMPTS: positiveInt().max(1000).default(3),
   WORKER_THREADS: positiveInt().default(1),
   WORKER_BATCH_SIZE: positiveInt().max(10).default(4),
+  BATCH_WAIT_MS: z.coerce.number().int().min(0).max(1000).default(0),
   HEARTBEAT_MS: positiveInt().default(5000),
   VISIBILITY_TIMEOUT_MS: positiveInt().default(30_000),
   BATCH_DEADLINE_MS: positiveInt().default(120_000),
@@ -43,6 +44,8 @@ export interface WorkerConfig {
   threads: number;
   /** Jobs taken and classified together (env WORKER_BATCH_SIZE, 1–10, default 4). */
   batchSize: number;
+  /** How long to go on filling a short batch while the queue shows more (env BATCH_WAIT_MS, 0–1 000, default 0); see `fillBatch`. */
+  batchWaitMs: number;
   /** How often the worker reports it is alive (env HEARTBEAT_MS, default 5 000). */
   heartbeatMs: number;
   /** How long a received job stays hidden from other workers, extended while worked on (env VISIBILITY_TIMEOUT_MS, default 30 000). */
@@ -67,6 +70,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     maxAttempts: e.MAX_ATTEMPTS,
     threads: e.WORKER_THREADS,
     batchSize: e.WORKER_BATCH_SIZE,
+    batchWaitMs: e.BATCH_WAIT_MS,
     heartbeatMs: e.HEARTBEAT_MS,
     visibilityTimeoutMs: e.VISIBILITY_TIMEOUT_MS,
     batchDeadlineMs: e.BATCH_DEADLINE_MS,

@@ -5,6 +5,7 @@ import { PollLoop, startPollLoop } from '../pipeline/poll-loop';
 import { Clock, TimerHandle } from '../ports/clock.port';
 import { ObjectStore } from '../ports/object-store.port';
 import { Queue } from '../ports/queue.port';
+import { fillBatch } from './batch-filler';
 import { JobProcessor } from './job-processor';
 import { WORKER_CONFIG, WorkerConfig } from './worker-config';
 import { WorkerReporter } from './worker-reporter';
@@ -53,7 +54,14 @@ export class WorkerLoop {
       maxMessages: this.config.batchSize,
       waitTimeMs: 2000,
       visibilityTimeoutMs: this.config.visibilityTimeoutMs,
-      handle: (messages) => this.processor.process(messages),
+      handle: async (messages) =>
+        this.processor.process(
+          await fillBatch(this.requests, messages, this.clock, {
+            batchSize: this.config.batchSize,
+            waitMs: this.config.batchWaitMs,
+            visibilityTimeoutMs: this.config.visibilityTimeoutMs,
+          }),
+        ),
       logger: this.logger,
     });
     this.logger.log({
