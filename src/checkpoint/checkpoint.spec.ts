@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { InMemoryEventStore } from '../adapters/memory/in-memory-event-store';
 import { ManualClock } from '../clock/manual-clock';
 import { EventStore } from '../ports/event-store.port';
-import { Checkpoint, CheckpointPart } from './checkpoint';
+import { Checkpoint, CheckpointOptions, CheckpointPart } from './checkpoint';
 
 /** A part that keeps a list of words in a table of its own. */
 class Words implements CheckpointPart {
@@ -46,8 +46,8 @@ describe('Checkpoint: what folding the log made so far, valid only for the log a
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   /** The checkpoint file opened on `log`, with one part. */
-  async function openOn(log: EventStore, identity = 'machines v1') {
-    const checkpoint = new Checkpoint(file);
+  async function openOn(log: EventStore, identity = 'machines v1', options?: CheckpointOptions) {
+    const checkpoint = new Checkpoint(file, options);
     const part = new Words();
     checkpoint.add(part);
     await checkpoint.open(log, identity);
@@ -83,7 +83,7 @@ describe('Checkpoint: what folding the log made so far, valid only for the log a
 
   it('writes the parts and the position of one turn together, at the end of the turn', async () => {
     const log = await logOf(['a', 'b']);
-    const { checkpoint, part } = await openOn(log);
+    const { checkpoint, part } = await openOn(log, 'machines v1', { writeAfterMs: 0 });
     part.add('one');
     checkpoint.advance((await log.readAll())[1]);
     const onDisk = new Database(file, { readonly: true });
@@ -94,6 +94,22 @@ describe('Checkpoint: what folding the log made so far, valid only for the log a
     expect([rows(), position()]).toEqual([1, 2]);
     onDisk.close();
     checkpoint.close();
+  });
+
+  it('with writeAfterMs, lets the changes of many turns wait for one write; closing writes them', async () => {
+    const log = await logOf(['a', 'b']);
+    const { checkpoint, part } = await openOn(log, 'machines v1', { writeAfterMs: 60_000 });
+    const onDisk = new Database(file, { readonly: true });
+    const rows = () => onDisk.prepare('SELECT COUNT(*) FROM words').pluck().get();
+    for (const word of ['one', 'two']) {
+      part.add(word);
+      checkpoint.schedule();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(rows()).toBe(0);
+    checkpoint.close();
+    expect(rows()).toBe(2);
+    onDisk.close();
   });
 
   it('is rebuilt for another log: the event at its position is not the one it folded', async () => {

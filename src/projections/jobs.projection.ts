@@ -76,7 +76,7 @@ const emptyCounts = (): Record<JobStatus, number> => ({
  * The jobs read model: one row per job, newest upload last, in a table of the host's checkpoint
  * (so that it is never rebuilt at boot, and finished jobs take no memory). Rows keep the
  * machine's context as is and become views only when read. Changes are written with the
- * checkpoint at the end of each turn; until then they are read from memory.
+ * checkpoint, a moment later; until then they are read from memory.
  */
 @Injectable()
 export class JobsProjection implements CheckpointPart {
