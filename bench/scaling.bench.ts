@@ -3,21 +3,24 @@ import { Logger } from '@nestjs/common';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findRepoRoot } from '../src/models/model-sources';
-import { CONTENDERS, ORIGINAL, OURS } from '../src/simulation/contenders';
+import { CONTENDERS } from '../src/simulation/contenders';
+import { judge, Verdict } from '../src/simulation/criteria';
 import { ScalingMetrics } from '../src/simulation/metrics';
 import { simulate } from '../src/simulation/simulation';
 import { benchTraces } from '../src/simulation/traces';
 
 /**
- * Scaling benchmark: each trace (the original's two tests, a 10 000-image burst, a day) replayed
- * under four policies — the original, KEDA-like, AWS target tracking and ours — on the real
- * machines, host and scaling loop over a simulated queue, compute provider and clock (boot
- * 40 s ± 3 s, about 1 s per image). Prints a table; writes bench/results/scaling.json.
+ * Scaling benchmark: each trace (the original's two tests, a 10 000-image burst, a day, periodic
+ * bursts, a flash crowd with slow and failing boots) replayed under four policies — the original,
+ * KEDA-like, AWS target tracking and ours — on the real machines, host and scaling loop over a
+ * simulated queue, compute provider and clock (boot 40 s ± 3 s, about 1 s per image). Prints a
+ * table and one verdict per trace (`judge`), writes bench/results/scaling.json, and exits 1 when
+ * a verdict fails.
  */
 async function main(): Promise<void> {
   Logger.overrideLogger(['error']);
   const rows: ScalingMetrics[] = [];
-  const verdicts: string[] = [];
+  const verdicts: Verdict[] = [];
   for (const trace of benchTraces()) {
     console.log(`${trace.name}: ${trace.description}`);
     const byPolicy = new Map<string, ScalingMetrics>();
@@ -34,23 +37,21 @@ async function main(): Promise<void> {
       rows.push(metrics);
       byPolicy.set(contender.name, metrics);
     }
-    const original = byPolicy.get(ORIGINAL.name)!;
-    const ours = byPolicy.get(OURS.name)!;
-    const work = trace.serviceMs.reduce((sum, ms) => sum + ms, 0) / 1000;
-    const ratio = ours.instanceSeconds / original.instanceSeconds;
-    const pass = ours.makespanS <= original.makespanS && ratio <= 0.5 && ours.busyKilled === 0;
-    verdicts.push(
-      `${trace.name.padEnd(13)} ${pass ? 'dominates' : 'does NOT dominate'}: makespan ${ours.makespanS} s vs ${original.makespanS} s, ` +
-        `instance-seconds ${(100 * ratio).toFixed(0)} % of the original's (${ours.instanceSeconds} vs ${original.instanceSeconds}; ` +
-        `the work alone is ${work.toFixed(0)} s), busyKilled ${ours.busyKilled}`,
-    );
+    verdicts.push(judge(trace.name, [...byPolicy.values()]));
   }
   console.table(rows);
-  console.log('ours against the original (makespan ≤, instance-seconds ≤ 50 %, busyKilled 0):');
-  verdicts.forEach((line) => console.log(`  ${line}`));
+  console.log(
+    'ours against the original, and no contender dominating ours (see src/simulation/criteria.ts):',
+  );
+  for (const v of verdicts)
+    console.log(
+      `  ${v.trace.padEnd(16)} ${v.pass ? 'PASS' : 'FAIL'}: ${v.summary}${v.pass ? '' : ` — ${v.failures.join('; ')}`}`,
+    );
   const dir = join(findRepoRoot(__dirname), 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'scaling.json'), JSON.stringify(rows, null, 2) + '\n');
+  // A criterion that fails is a regression to see, as a failing command.
+  if (verdicts.some((v) => !v.pass)) process.exitCode = 1;
 }
 
 main().catch((error) => {

@@ -40,6 +40,13 @@ describe('worker machine', () => {
     expect(effects).toEqual([{ type: 'launchWorker', params: { workerId: 'w1' } }, liveness]);
   });
 
+  it('gives its boot bootTimeoutMs when the launch names one, and the heartbeats heartbeatTimeoutMs once started', () => {
+    const { effects } = start(workerMachine, { ...launched, bootTimeoutMs: 120_000 });
+    expect(effects[1]).toEqual({ ...liveness, params: { ...liveness.params, delayMs: 120_000 } });
+    const then = given(workerMachine, { ...launched, bootTimeoutMs: 120_000 }).when(started);
+    expect(then.effects).toEqual([idleTimer, liveness]);
+  });
+
   it('pending → running on its first sign of life, arming liveness and idle timers', () => {
     const then = given(workerMachine, launched).when(started);
     expect(then.snapshot.value).toBe('running');

@@ -7,8 +7,14 @@ export interface WorkerInput {
   workerId: string;
   /** Why the controller launched it. */
   reason: string;
-  /** No sign of life for this long (boot included) → lost (default 60 000 ms). */
+  /** No sign of life for this long once started → lost (default 60 000 ms). */
   heartbeatTimeoutMs?: number;
+  /**
+   * Not started this long after the launch → lost, and the controller launches another (default:
+   * `heartbeatTimeoutMs`). The fleet passes 3 × EXPECTED_BOOT_MS: a launch that slow has most
+   * likely failed, and waiting longer only holds back its replacement.
+   */
+  bootTimeoutMs?: number;
   /** No job for this long → idle (default 5 000 ms). */
   idleTimeoutMs?: number;
   at: number;
@@ -29,6 +35,8 @@ export interface WorkerContext {
   workerId: string;
   launchReason: string;
   heartbeatTimeoutMs: number;
+  /** Absent in workers launched before it existed: their boot had `heartbeatTimeoutMs`. */
+  bootTimeoutMs?: number;
   idleTimeoutMs: number;
   instanceId?: string;
   /** The model the worker loaded, as its start report names it. */
@@ -90,6 +98,14 @@ const armLiveness = {
   params: ({ context }: Ctx): StartTimerParams => ({
     timerId: 'liveness',
     delayMs: context.heartbeatTimeoutMs,
+    eventType: 'WorkerHeartbeatMissed',
+  }),
+} as const;
+const armBootDeadline = {
+  type: 'startTimer',
+  params: ({ context }: Ctx): StartTimerParams => ({
+    timerId: 'liveness',
+    delayMs: context.bootTimeoutMs ?? context.heartbeatTimeoutMs,
     eventType: 'WorkerHeartbeatMissed',
   }),
 } as const;
@@ -190,6 +206,7 @@ export const workerMachine = setup({
     workerId: input.workerId,
     launchReason: input.reason,
     heartbeatTimeoutMs: input.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS,
+    bootTimeoutMs: input.bootTimeoutMs,
     idleTimeoutMs: input.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
     jobsInHand: [],
     jobsDone: 0,
@@ -201,7 +218,7 @@ export const workerMachine = setup({
     pending: {
       entry: [
         { type: 'launchWorker', params: ({ context }) => ({ workerId: context.workerId }) },
-        armLiveness,
+        armBootDeadline,
       ],
       on: {
         WorkerStarted: {

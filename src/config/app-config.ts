@@ -252,7 +252,7 @@ export interface AppConfig {
   };
   /** A worker with no job for this long is idle (env WORKER_IDLE_TIMEOUT_MS, default 2 000; 10 000 with COMPUTE=ec2). */
   workerIdleTimeoutMs: number;
-  /** A worker silent for this long, or not started by then, is lost (env WORKER_HEARTBEAT_TIMEOUT_MS, default 30 000; 180 000 with COMPUTE=ec2). */
+  /** A worker silent for this long is lost (env WORKER_HEARTBEAT_TIMEOUT_MS, default 30 000; 180 000 with COMPUTE=ec2); one not started 3 × EXPECTED_BOOT_MS (at least 30 s) after its launch too. */
   workerHeartbeatTimeoutMs: number;
   /** How long a job received by a worker stays hidden; workers extend it while they work (env VISIBILITY_TIMEOUT_MS, default 30 000). */
   visibilityTimeoutMs: number;

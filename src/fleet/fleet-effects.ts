@@ -10,10 +10,19 @@ import { Compute } from '../ports/compute.port';
 import { StoredEvent } from '../ports/event-store.port';
 import { Queue } from '../ports/queue.port';
 
+/**
+ * How long a launched worker may take to start before it is lost and replaced: 3 expected boots
+ * (a boot that slow has most likely failed: an instance that never becomes ready), and never
+ * under 30 s, which a worker process loading its model on a busy machine may need.
+ */
+export const bootTimeoutMs = (expectedBootMs: number): number => Math.max(30_000, 3 * expectedBootMs);
+
 /** The timeouts each new worker machine gets. */
 export interface WorkerTimeouts {
   idleTimeoutMs: number;
   heartbeatTimeoutMs: number;
+  /** A worker not started this long after its launch is lost (and replaced). */
+  bootTimeoutMs: number;
 }
 
 /** The states of a worker that a termination request has reached already. */

@@ -7,7 +7,7 @@ import { awsWorkerEnv } from '../config/aws-config';
 import { REQUEST_QUEUE } from '../pipeline/queue-tokens';
 import { Compute } from '../ports/compute.port';
 import { Queue } from '../ports/queue.port';
-import { controllerEffects, workerEffects } from './fleet-effects';
+import { bootTimeoutMs, controllerEffects, workerEffects } from './fleet-effects';
 import { FleetInstances } from './fleet-instances';
 
 const ENDED = ['terminated', 'lost'];
@@ -48,6 +48,7 @@ export class FleetService implements OnModuleInit, OnModuleDestroy {
         workerTimeouts: {
           idleTimeoutMs: config.workerIdleTimeoutMs,
           heartbeatTimeoutMs: config.workerHeartbeatTimeoutMs,
+          bootTimeoutMs: bootTimeoutMs(config.scaling.expectedBootMs),
         },
       }),
     );

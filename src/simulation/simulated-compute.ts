@@ -9,6 +9,8 @@ import { SimulatedQueue } from './simulated-queue';
 export interface SimulatedComputeOptions {
   /** Draws the boot time of the next instance launched (ms). */
   bootMs: () => number;
+  /** Draws whether the next instance launched never becomes ready (default: never). */
+  bootFails?: () => boolean;
   /** The time one worker spends on this job's image (ms). */
   serviceMs: (jobId: string) => number;
   /** Picks which of `n` waiting workers a new message wakes (long polls race). */
@@ -44,7 +46,7 @@ const LABEL = { label: 'tabby', top5: [{ label: 'tabby', probability: 0.9 }] };
 
 /**
  * A compute provider with a worker in each instance: a launched instance boots for a drawn
- * time, then its worker reports `WorkerStarted`, takes one job at a time from the queue and
+ * time (or, drawn too, never becomes ready), then its worker reports `WorkerStarted`, takes one job at a time from the queue and
  * reports it started and finished to the worker's and the job's machines, as the real worker and
  * response consumer do. A graceful stop lets the job in hand finish; a kill does not, and the
  * job it held goes back to the queue after the visibility timeout.
@@ -62,6 +64,8 @@ export class SimulatedCompute {
   stopsWhileBusy = 0;
   /** Workers that stopped themselves on an empty queue (the original). */
   selfStops = 0;
+  /** Launches whose instance never became ready. */
+  bootFailures = 0;
   /** Times each job was finished by a worker. */
   readonly completions = new Map<string, number>();
 
@@ -89,7 +93,9 @@ export class SimulatedCompute {
     this.byInstance.set(instance.instanceId, instance);
     this.alive.add(instance);
     this.peak = Math.max(this.peak, this.alive.size);
-    instance.timer = this.clock.setTimer(this.options.bootMs(), () => this.boot(instance));
+    const bootMs = this.options.bootMs();
+    if (this.options.bootFails?.()) this.bootFailures++;
+    else instance.timer = this.clock.setTimer(bootMs, () => this.boot(instance));
     return { instanceId: instance.instanceId };
   }
 

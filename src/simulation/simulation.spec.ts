@@ -4,7 +4,8 @@ import type { WorkerContext } from '../../state-machines/worker.machine';
 import { WORKER } from '../actors/actor-kinds';
 import { AWS_TARGET_TRACKING, ORIGINAL, OURS } from './contenders';
 import { simulate } from './simulation';
-import { burstTrace } from './traces';
+import { billedTime, countFlaps } from './metrics';
+import { burstTrace, DEFAULT_CROWD, flashCrowd } from './traces';
 
 describe('scaling simulation', () => {
   beforeAll(() => Logger.overrideLogger(['error']));
@@ -64,6 +65,38 @@ describe('scaling simulation', () => {
       .map((w) => (w.snapshot.context as WorkerContext).stopReason)
       .filter(Boolean);
     expect(reasons).toEqual(Array.from({ length: 9 }, () => expect.stringMatching(/stops itself/)));
+  });
+
+  it('a flash crowd with slow, failing boots: every job reported once, each launch that never booted replaced', async () => {
+    // The crowd's backlog outlasts the time a failed launch is given up after.
+    const trace = flashCrowd({ ...DEFAULT_CROWD, totalMs: 20 * 60_000 });
+    const { metrics, checks, host } = await simulate(trace, OURS);
+
+    expect(checks.notReportedOnce).toEqual([]);
+    expect(checks.processedTwice).toBe(0);
+    expect(metrics.busyKilled).toBe(0);
+    expect(checks.fleetAtEnd).toBe(OURS.settings.minWorkers);
+    // Launches that never boot: each worker is given up 3 expected boots after its launch...
+    expect(metrics.bootFailures).toBeGreaterThan(0);
+    const workers = host.list(WORKER).map((w) => w.snapshot.context as WorkerContext);
+    const notStarted = workers.filter((w) => w.stopReason === 'did not start in time');
+    expect(notStarted).toHaveLength(metrics.bootFailures);
+    for (const worker of notStarted) {
+      expect(worker.startedAt).toBeUndefined();
+      expect(worker.endedAt! - worker.launchedAt).toBe(3 * OURS.settings.expectedBootMs);
+      // ... and another is launched in its place at the next decision (the simulator ticks every 10 s).
+      const next = workers.find((w) => w.launchedAt >= worker.endedAt!);
+      expect(next!.launchedAt - worker.endedAt!).toBeLessThanOrEqual(10_000);
+    }
+  });
+
+  it('bills as EC2 does: per second, at least a minute a launch; a scale-out within a minute of a scale-in is a flap', () => {
+    const minute = 60_000;
+    expect(billedTime([{ start: 0, end: 10_000 }], 0, 10 * minute)).toBe(minute);
+    expect(billedTime([{ start: 0, end: 90_500 }], 0, 10 * minute)).toBe(91_000);
+    expect(billedTime([{ start: -5 * minute }], 0, 2 * minute)).toBe(2 * minute);
+    expect(countFlaps([10_000], [20_000, 80_000])).toBe(1);
+    expect(countFlaps([10_000], [5_000])).toBe(0);
   });
 
   it('is repeatable: the same trace and seed give the same numbers', async () => {

@@ -4,10 +4,11 @@ import { ActorHost } from '../actors/actor-host.service';
 import { JOB, WORKER } from '../actors/actor-kinds';
 import { InMemoryEventStore } from '../adapters/memory/in-memory-event-store';
 import { Upcaster } from '../events/upcaster';
+import { bootTimeoutMs } from '../fleet/fleet-effects';
 import { ScalingLoop } from '../fleet/scaling-loop';
 import { EventStore } from '../ports/event-store.port';
 import { Contender } from './contenders';
-import { oneDecimal, percentile, ScalingMetrics, timeInWindow } from './metrics';
+import { billedTime, countFlaps, oneDecimal, percentile, ScalingMetrics, timeInWindow } from './metrics';
 import { DurationDistribution, drawDuration, seededRandom } from './random';
 import { handleSimulationEffects } from './simulation-effects';
 import { SimulatedClock } from './simulated-clock';
@@ -24,6 +25,8 @@ export interface SimulationOptions {
   periodMs?: number;
   /** Boot time of an instance (default 40 s ± 3 s, within 32–50 s). */
   boot?: DurationDistribution;
+  /** The share of launches whose instance never becomes ready (default 0). */
+  bootFailureRate?: number;
   /** How long a message held by a killed worker stays invisible (default 30 000 ms). */
   visibilityTimeoutMs?: number;
   /** Worker machines: no job for this long → idle (default 5 000 ms). */
@@ -70,6 +73,7 @@ const DEFAULTS: Required<SimulationOptions> = {
   seed: 1,
   periodMs: 10_000,
   boot: { meanMs: 40_000, sdMs: 3_000, minMs: 32_000, maxMs: 50_000 },
+  bootFailureRate: 0,
   visibilityTimeoutMs: 30_000,
   idleTimeoutMs: 5_000,
   heartbeatTimeoutMs: 7 * 24 * 3_600_000,
@@ -91,7 +95,8 @@ export async function simulate(
   contender: Contender,
   options: SimulationOptions = {},
 ): Promise<SimulationResult> {
-  const o = { ...DEFAULTS, ...options };
+  const world = trace.boots && { boot: trace.boots.boot, bootFailureRate: trace.boots.failureRate };
+  const o = { ...DEFAULTS, ...world, ...options };
   const { minWorkers } = contender.settings;
   const clock = new SimulatedClock();
   const store = new InMemoryEventStore(clock);
@@ -100,9 +105,11 @@ export async function simulate(
   const queue = new SimulatedQueue(clock, o.visibilityTimeoutMs);
   const bootRandom = seededRandom(o.seed);
   const pickRandom = seededRandom(o.seed + 1);
+  const failRandom = seededRandom(o.seed + 3);
   const serviceOf = new Map<string, number>();
   const compute = new SimulatedCompute(host, clock, queue, {
     bootMs: () => drawDuration(bootRandom, o.boot),
+    bootFails: () => failRandom() < o.bootFailureRate,
     serviceMs: (jobId) => serviceOf.get(jobId)!,
     pickWaiter: (n) => Math.floor(pickRandom() * n),
     selfStop: contender.workersStopWhenQueueEmpty ? { minWorkers, reason: SELF_STOP_REASON } : undefined,
@@ -113,7 +120,11 @@ export async function simulate(
     compute,
     scaleIn: contender.scaleIn,
     random: seededRandom(o.seed + 2),
-    workerTimeouts: { idleTimeoutMs: o.idleTimeoutMs, heartbeatTimeoutMs: o.heartbeatTimeoutMs },
+    workerTimeouts: {
+      idleTimeoutMs: o.idleTimeoutMs,
+      heartbeatTimeoutMs: o.heartbeatTimeoutMs,
+      bootTimeoutMs: bootTimeoutMs(contender.settings.expectedBootMs),
+    },
   });
   await host.onModuleInit();
   host.onApplicationBootstrap();
@@ -134,6 +145,8 @@ export async function simulate(
   let decisions = 0;
   let reported = 0;
   let terminatingWhileHolding = 0;
+  const scaleInsAt: number[] = [];
+  const scaleOutsAt: number[] = [];
   // Every job's last state, as finished jobs leave the host.
   const jobStates = new Map<string, { state: unknown; context: JobContext }>();
   const subscription = host.changes$.subscribe(({ actor, event }) => {
@@ -149,9 +162,16 @@ export async function simulate(
     if ((event.data.at as number) < t0) return;
     if (event.type === 'ScalingDecided') decisions++;
     const { launched, terminated } = event.data as { launched?: string[]; terminated?: string[] };
-    if (event.type === 'ScalingActionCompleted' && (launched!.length > 0 || terminated!.length > 0))
+    const at = event.data.at as number;
+    if (event.type === 'ScalingActionCompleted' && (launched!.length > 0 || terminated!.length > 0)) {
       scaleEvents++;
-    if (event.type === 'WorkerTerminationRequested' && event.data.reason === SELF_STOP_REASON) scaleEvents++;
+      if (launched!.length > 0) scaleOutsAt.push(at);
+      if (terminated!.length > 0) scaleInsAt.push(at);
+    }
+    if (event.type === 'WorkerTerminationRequested' && event.data.reason === SELF_STOP_REASON) {
+      scaleEvents++;
+      scaleInsAt.push(at);
+    }
   });
 
   const jobs = trace.arrivalsMs.length;
@@ -222,9 +242,12 @@ export async function simulate(
     p50LatencyS: oneDecimal(percentile(latencies, 50)),
     p95LatencyS: oneDecimal(percentile(latencies, 95)),
     instanceSeconds: oneDecimal(timeInWindow(lives, t0, end) / 1000),
+    billedSeconds: oneDecimal(billedTime(lives, t0, end) / 1000),
     peakWorkers: compute.peakInstances,
     scaleEvents,
     busyKilled: compute.busyKilled,
+    bootFailures: compute.bootFailures,
+    flaps: countFlaps(scaleInsAt, scaleOutsAt),
   };
   const checks: SimulationChecks = {
     jobs: contexts.length,
