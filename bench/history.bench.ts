@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JOB } from '../src/actors/actor-kinds';
@@ -90,6 +90,8 @@ async function main(): Promise<void> {
     // The log was written without a control plane: its first boot folds all of it.
     const rebuild = await bootOver(dataDir);
     await rebuild.plane.stop();
+    const checkpointMb = statSync(localPaths(dataDir).checkpoint).size / 1e6;
+    const logMb = statSync(localPaths(dataDir).events).size / 1e6;
     const { plane, bootS, rss } = await bootOver(dataDir);
     try {
       const firstPage = await medianMs(plane.url, '/api/jobs?offset=0&limit=50');
@@ -108,6 +110,8 @@ async function main(): Promise<void> {
         },
         { measure: 'first boot: the checkpoint built from the whole log', value: rebuild.bootS, unit: 's' },
         { measure: 'resident memory after it', value: rebuild.rss, unit: 'MB' },
+        { measure: 'the event log, on disk', value: logMb, unit: 'MB' },
+        { measure: 'the checkpoint, on disk', value: checkpointMb, unit: 'MB' },
         {
           measure: 'boot from the checkpoint, until the API answers',
           value: bootS,
@@ -148,6 +152,8 @@ async function main(): Promise<void> {
         writeS,
         rebuildS: rebuild.bootS,
         rebuildRssMb: rebuild.rss,
+        logMb,
+        checkpointMb,
         bootS,
         rssMb: rss,
         firstPageMs: firstPage,
