@@ -65,3 +65,30 @@ describe('a control plane killed with SIGKILL in the middle of a run', () => {
     expect(accepted.filter((id) => count('JobClassified').get(`job-${id}`) !== 1)).toEqual([]);
   }, 240_000);
 });
+
+describe('a second control plane started on the same data folder', () => {
+  let dataDir: string;
+  beforeAll(() => (dataDir = mkdtempSync(join(tmpdir(), 'second-plane-'))));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('exits at once with a reason, before its host starts, while the first goes on', async () => {
+    const first = new ControlPlaneProcess(dataDir, await freePort());
+    await first.start();
+    await first.workersRunning(1);
+
+    const second = new ControlPlaneProcess(dataDir, await freePort());
+    second.spawn();
+    expect(await second.exit()).toBeNull();
+    expect(await second.stop()).toBe(1);
+    const output = second.output.join('');
+    expect(output).toContain('Another control plane is running on this data folder');
+    expect(output).not.toContain('rebuilt the actors');
+
+    // Nothing of a second controller or fleet in the log: one start, one worker launched.
+    const types = (await readLocalEventLog(dataDir)).map((event) => event.type);
+    expect(types.filter((type) => type === 'ControllerStarted')).toHaveLength(1);
+    expect(types.filter((type) => type === 'WorkerLaunchRequested')).toHaveLength(1);
+    expect((await fetch(`${first.url}/api/fleet`)).ok).toBe(true);
+    expect(await first.stop()).toBe(0);
+  });
+});

@@ -18,6 +18,7 @@ import { CrashingEventStore, parseCrashPoint } from '../events/crash-point';
 import { createEc2Client } from './aws/aws-clients';
 import { Ec2Compute } from './aws/ec2-compute';
 import { Backend, BACKEND, openBackend } from './backend';
+import { DataDirLock } from './local/data-dir-lock';
 import { FsObjectStore } from './local/fs-object-store';
 import { createWorkerProcesses, localPaths } from './local/local-adapters';
 import { SqliteEventStore } from './local/sqlite-event-store';
@@ -36,6 +37,7 @@ class BackendLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
     @Inject(BACKEND) private readonly backend: Backend,
     private readonly events: EventStore,
     private readonly checkpoint: Checkpoint,
+    private readonly lock: DataDirLock,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -48,6 +50,7 @@ class BackendLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
     await this.backend.close();
     this.checkpoint.close();
     await this.events.close();
+    this.lock.release();
   }
 }
 
@@ -63,8 +66,18 @@ export class AdaptersModule {
     return {
       module: AdaptersModule,
       providers: [
-        { provide: EventStore, inject: [Clock], useFactory: (clock: Clock) => openEventStore(config, clock) },
-        { provide: Checkpoint, useFactory: () => new Checkpoint(localPaths(config.dataDir).checkpoint) },
+        // Taken first: nothing opens the log for writing while another control plane holds it.
+        { provide: DataDirLock, useFactory: () => DataDirLock.acquire(localPaths(config.dataDir).lock) },
+        {
+          provide: EventStore,
+          inject: [Clock, DataDirLock],
+          useFactory: (clock: Clock) => openEventStore(config, clock),
+        },
+        {
+          provide: Checkpoint,
+          inject: [DataDirLock],
+          useFactory: () => new Checkpoint(localPaths(config.dataDir).checkpoint),
+        },
         {
           provide: BACKEND,
           inject: [Clock],

@@ -15,6 +15,8 @@ export const localPaths = (dataDir: string) => ({
   events: join(dataDir, 'events.db'),
   /** What folding the log made so far (see `Checkpoint`); rebuilt from the log when missing. */
   checkpoint: join(dataDir, 'checkpoint.db'),
+  /** Held by the control plane while it runs, so that the log has one writer (see `DataDirLock`). */
+  lock: join(dataDir, 'control-plane.lock'),
   queues: join(dataDir, 'queues.db'),
   objects: join(dataDir, 'objects'),
 });
