@@ -1,26 +1,31 @@
 import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import type { Effect } from '../../state-machines/fold';
-import type { PersistedState } from '../../state-machines/persisted-state';
+import { PersistedState, persistState, restoreState } from '../../state-machines/persisted-state';
 import { CheckpointPart } from '../checkpoint/checkpoint';
 import { StoredEvent } from '../ports/event-store.port';
-import type { PendingTimer } from './timer-book';
+import type { Actor, OwedEffects } from './actor-host.service';
+import { ACTOR_KINDS, kindOfStream } from './actor-kinds';
+import type { PendingTimer, TimerBook } from './timer-book';
 
-/** An actor as the checkpoint keeps it. */
-export interface CheckpointedActor {
-  streamId: string;
-  version: number;
-  state: PersistedState;
-  /** The effects its state still owes, and the event that asked for them. */
-  owed?: { event: StoredEvent; effects: Effect[] };
+/** The host's state the checkpoint keeps, and fills again when it is restored. */
+export interface HostState {
+  actors: Map<string, Actor>;
+  owed: Map<string, OwedEffects>;
+  timers: TimerBook;
 }
 
-/** A pending timer as the checkpoint keeps it. */
-export type CheckpointedTimer = Omit<PendingTimer, 'generation'>;
+/** What the checkpoint keeps of the effects an actor owes, and the event that asked for them. */
+type CheckpointedOwed = { event: StoredEvent; effects: Effect[] };
 
-/** What the host tells its checkpoint about one stream. */
-export interface ActorSource {
-  actor(streamId: string): CheckpointedActor | undefined;
-  timers(streamId: string): CheckpointedTimer[];
+/**
+ * Which machines made a checkpoint's states: a checkpoint made by other machines (a new version
+ * of the service) is rebuilt from the log.
+ */
+export function machinesIdentity(): string {
+  const hash = createHash('sha256');
+  for (const kind of ACTOR_KINDS) hash.update(kind.name).update(JSON.stringify(kind.machine.definition));
+  return `machines:${hash.digest('hex')}`;
 }
 
 const SCHEMA = `
@@ -63,26 +68,35 @@ export class ActorCheckpoint implements CheckpointPart {
   private readonly changed = new Set<string>();
   private statements?: ReturnType<typeof prepare>;
 
-  constructor(
-    private readonly source: ActorSource,
-    private readonly restoreInto: (actors: CheckpointedActor[], timers: CheckpointedTimer[]) => void,
-  ) {}
+  constructor(private readonly host: HostState) {}
 
+  /** Takes back into the host the actors, owed effects and timers the checkpoint kept. */
   restore(db: Database.Database): void {
     this.statements = prepare(db);
-    const actors = this.statements.actors.all().map((row): CheckpointedActor => ({
-      streamId: row.stream_id,
-      version: row.version,
-      state: JSON.parse(row.state),
-      owed: row.owed === null ? undefined : JSON.parse(row.owed),
-    }));
-    const timers = this.statements.timers.all().map((row): CheckpointedTimer => ({
+    for (const row of this.statements.actors.all()) {
+      const owner = kindOfStream(row.stream_id);
+      if (!owner) continue;
+      const { kind, id } = owner;
+      const snapshot = restoreState(kind.machine, JSON.parse(row.state) as PersistedState);
+      this.host.actors.set(row.stream_id, {
+        kind,
+        id,
+        streamId: row.stream_id,
+        snapshot,
+        version: row.version,
+      });
+      if (row.owed !== null) {
+        const { event, effects } = JSON.parse(row.owed) as CheckpointedOwed;
+        this.host.owed.set(row.stream_id, { kind, event, effects });
+      }
+    }
+    const timers = this.statements.timers.all().map((row): Omit<PendingTimer, 'generation'> => ({
       streamId: row.stream_id,
       timerId: row.timer_id,
       eventType: row.event_type,
       dueAt: row.due_at,
     }));
-    this.restoreInto(actors, timers);
+    this.host.timers.restore(timers);
   }
 
   /** Notes that the stream's actor or timers changed. */
@@ -94,19 +108,21 @@ export class ActorCheckpoint implements CheckpointPart {
     if (!this.statements || this.changed.size === 0) return;
     const s = this.statements;
     for (const streamId of this.changed) {
-      const actor = this.source.actor(streamId);
+      const actor = this.host.actors.get(streamId);
       if (actor) {
+        const owed = this.host.owed.get(streamId);
+        const kept: CheckpointedOwed | undefined = owed && { event: owed.event, effects: owed.effects };
         s.upsert.run(
           streamId,
           actor.version,
-          JSON.stringify(actor.state),
-          actor.owed ? JSON.stringify(actor.owed) : null,
+          JSON.stringify(persistState(actor.snapshot)),
+          kept ? JSON.stringify(kept) : null,
         );
       } else {
         s.delete.run(streamId);
       }
       s.deleteTimers.run(streamId);
-      for (const timer of this.source.timers(streamId)) {
+      for (const timer of this.host.timers.of(streamId)) {
         s.insertTimer.run(streamId, timer.timerId, timer.eventType, timer.dueAt);
       }
     }

@@ -6,12 +6,10 @@ import {
   OnModuleInit,
   Optional,
 } from '@nestjs/common';
-import { createHash } from 'node:crypto';
 import { Observable, Subject } from 'rxjs';
 import { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
 import type { EffectDeclarations } from '../../state-machines/effects';
-import { Effect, foldEvent, Step } from '../../state-machines/fold';
-import { persistState, restoreState } from '../../state-machines/persisted-state';
+import { Effect, foldEvent, foldEvents, Step } from '../../state-machines/fold';
 import { withoutTimers } from '../../state-machines/timers';
 import { errorMessage } from '../common/errors';
 import { KeyedQueue } from '../common/keyed-queue';
@@ -19,7 +17,7 @@ import { Checkpoint } from '../checkpoint/checkpoint';
 import { Upcaster } from '../events/upcaster';
 import { Clock, TimerHandle } from '../ports/clock.port';
 import { EventStore, StoredEvent } from '../ports/event-store.port';
-import { ActorCheckpoint, CheckpointedActor, CheckpointedTimer } from './actor-checkpoint';
+import { ActorCheckpoint, machinesIdentity } from './actor-checkpoint';
 import { ActorExistsError, UnknownActorError, UnknownStreamKindError } from './actor-host.errors';
 import { ACTOR_KINDS, ActorKind, kindOfStream } from './actor-kinds';
 import { EffectContext, EffectHandlers } from './effect-handlers';
@@ -64,7 +62,7 @@ export interface ReplayStats {
 }
 
 /** Effects an actor's current state still owes: those its entry asked for, at `event`. */
-interface OwedEffects {
+export interface OwedEffects {
   kind: ActorKind;
   event: StoredEvent;
   effects: Effect[];
@@ -116,10 +114,7 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     @Optional() readonly checkpoint: Checkpoint = new Checkpoint(),
   ) {
     this.retries = new EffectRetries(clock);
-    this.actorCheckpoint = new ActorCheckpoint(
-      { actor: (streamId) => this.checkpointed(streamId), timers: (streamId) => this.timers.of(streamId) },
-      (actors, timers) => this.restore(actors, timers),
-    );
+    this.actorCheckpoint = new ActorCheckpoint({ actors: this.actors, owed: this.owed, timers: this.timers });
     checkpoint.add(this.actorCheckpoint);
   }
 
@@ -175,12 +170,14 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     const restoredActors = this.actors.size;
     const setAside = new SetAside();
     let after = position;
+    let last: StoredEvent | undefined;
     let events = 0;
     for (;;) {
       const page = await this.store.readAll({ after });
       if (page.length === 0) break;
       for (const stored of page) {
         after = stored.position;
+        last = stored;
         setAside.read(stored);
         try {
           if (this.fold(stored)) events++;
@@ -193,7 +190,6 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
       if (setAside.count === 0) this.writeCheckpoint(page.at(-1)!);
     }
     await setAside.record(this.store, this.clock.now());
-    const last = (await this.store.readAll({ after: after - 1, limit: 1 }))[0];
     if (last) this.writeCheckpoint(last);
     this.replayed = {
       events,
@@ -270,10 +266,11 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     const { kind, id } = owner;
     const events = await this.store.readStream(streamId);
     if (events.length === 0) return undefined;
-    let snapshot: AnyMachineSnapshot | undefined;
-    for (const stored of events)
-      snapshot = foldEvent(kind.machine, snapshot, this.upcaster.upcast(stored)).snapshot;
-    return { kind, id, streamId, snapshot: snapshot!, version: events.at(-1)!.version };
+    const steps = foldEvents(
+      kind.machine,
+      events.map((stored) => this.upcaster.upcast(stored)),
+    );
+    return { kind, id, streamId, snapshot: steps.at(-1)!.snapshot, version: events.at(-1)!.version };
   }
 
   /** The actors of one kind in memory (see {@link get}), in the order they were created. */
@@ -345,32 +342,6 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     this.actorCheckpoint.changedStream(event.streamId);
     this.checkpoint.schedule();
     return actor;
-  }
-
-  /** What the checkpoint keeps of a stream's actor; undefined once it left memory. */
-  private checkpointed(streamId: string): CheckpointedActor | undefined {
-    const actor = this.actors.get(streamId);
-    if (!actor) return undefined;
-    const owed = this.owed.get(streamId);
-    return {
-      streamId,
-      version: actor.version,
-      state: persistState(actor.snapshot),
-      owed: owed && { event: owed.event, effects: owed.effects },
-    };
-  }
-
-  /** Takes back the actors, owed effects and timers the checkpoint kept. */
-  private restore(actors: CheckpointedActor[], timers: CheckpointedTimer[]): void {
-    for (const row of actors) {
-      const owner = kindOfStream(row.streamId);
-      if (!owner) continue;
-      const { kind, id } = owner;
-      const snapshot = restoreState(kind.machine, row.state);
-      this.actors.set(row.streamId, { kind, id, streamId: row.streamId, snapshot, version: row.version });
-      if (row.owed) this.owed.set(row.streamId, { kind, event: row.owed.event, effects: row.owed.effects });
-    }
-    this.timers.restore(timers);
   }
 
   /**
@@ -475,16 +446,6 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     this.armed.get(key)?.cancel();
     this.armed.delete(key);
   }
-}
-
-/**
- * Which machines made a checkpoint's states: a checkpoint made by other machines (a new version
- * of the service) is rebuilt from the log.
- */
-function machinesIdentity(): string {
-  const hash = createHash('sha256');
-  for (const kind of ACTOR_KINDS) hash.update(kind.name).update(JSON.stringify(kind.machine.definition));
-  return `machines:${hash.digest('hex')}`;
 }
 
 const stateOf = (snapshot: AnyMachineSnapshot): string =>
