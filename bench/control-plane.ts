@@ -79,3 +79,18 @@ export function pidOfWorker(workerId: string): number | undefined {
   }
   return undefined;
 }
+
+/** Linux's clock ticks per second, the unit of /proc/<pid>/stat's CPU times. */
+const CLOCK_TICKS_PER_S = 100;
+
+/** CPU seconds (user + system) the process has used, from /proc. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+}
+
+/** The pids of the control plane's worker processes now. */
+export async function workerPids(url: string): Promise<number[]> {
+  const fleet = (await (await fetch(`${url}/api/fleet`)).json()) as { workers: { id: string }[] };
+  return fleet.workers.map((worker) => pidOfWorker(worker.id)).filter((pid) => pid !== undefined);
+}

@@ -5,13 +5,14 @@ import { basename, join } from 'node:path';
 import { createClassifier } from '../src/classifier/classifier.factory';
 import { datasetCacheDir } from '../src/datasets/dataset-fetcher';
 import { findRepoRoot } from '../src/models/model-sources';
-import { startControlPlane, workersRunning } from './control-plane';
+import { cpuSeconds, startControlPlane, workerPids, workersRunning } from './control-plane';
 
 /**
  * End-to-end throughput against raw inference. Uploads the 300 ILSVRC validation images over HTTP
  * to a control plane with WORKERS worker processes of THREADS ONNX threads each, and times until
  * every job is reported; then classifies the same images in this process with WORKERS × THREADS
- * threads. Prints both rates and their ratio; writes bench/results/e2e.json.
+ * threads. Prints both rates and their ratio, and the CPU each job cost the control plane, the
+ * workers, this client and the raw run; writes bench/results/e2e.json.
  */
 const ROOT = findRepoRoot(__dirname);
 // Fetched into the cache by `npm run bench` (the same step as `npm test`).
@@ -40,7 +41,16 @@ async function countReported(url: string, expected: number): Promise<void> {
   await reader.cancel();
 }
 
-async function endToEnd(images: Array<{ name: string; bytes: Buffer }>): Promise<number> {
+/** One end-to-end run: its seconds, and the CPU seconds per job its control plane and workers used. */
+interface EndToEndRun {
+  seconds: number;
+  controlPlaneCpuMsPerJob: number;
+  workersCpuMsPerJob: number;
+  /** This process's: the uploads and the event stream it reads. */
+  clientCpuMsPerJob: number;
+}
+
+async function endToEnd(images: Array<{ name: string; bytes: Buffer }>): Promise<EndToEndRun> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-e2e-'));
   const plane = await startControlPlane(dataDir, {
     MIN_WORKERS: String(WORKERS),
@@ -51,6 +61,13 @@ async function endToEnd(images: Array<{ name: string; bytes: Buffer }>): Promise
   try {
     // Warm: the fleet is up and every worker has its model loaded before the clock starts.
     await workersRunning(plane.url, WORKERS);
+    const workers = await workerPids(plane.url);
+    const cpu = () => ({
+      controlPlane: cpuSeconds(plane.process.pid!),
+      workers: workers.reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+    });
+    const cpuBefore = cpu();
+    const clientBefore = process.cpuUsage();
 
     const reported = countReported(plane.url, images.length);
     const began = performance.now();
@@ -67,23 +84,34 @@ async function endToEnd(images: Array<{ name: string; bytes: Buffer }>): Promise
     };
     await Promise.all(Array.from({ length: PARALLEL_REQUESTS }, uploadAll));
     await reported;
-    return (performance.now() - began) / 1000;
+    const seconds = (performance.now() - began) / 1000;
+    const cpuAfter = cpu();
+    const client = process.cpuUsage(clientBefore);
+    const perJobMs = (before: number, after: number) => ((after - before) * 1000) / images.length;
+    return {
+      seconds,
+      controlPlaneCpuMsPerJob: perJobMs(cpuBefore.controlPlane, cpuAfter.controlPlane),
+      workersCpuMsPerJob: perJobMs(cpuBefore.workers, cpuAfter.workers),
+      clientCpuMsPerJob: (client.user + client.system) / 1000 / images.length,
+    };
   } finally {
     await plane.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-/** One in-process pass over every image with WORKERS × THREADS threads, after a warm-up. */
-async function raw(images: Array<{ bytes: Buffer }>): Promise<number> {
+/** One in-process pass over every image with WORKERS × THREADS threads, after a warm-up: seconds and CPU ms per image. */
+async function raw(images: Array<{ bytes: Buffer }>): Promise<{ seconds: number; cpuMsPerJob: number }> {
   const classifier = await createClassifier({ repoRoot: ROOT, intraOpNumThreads: WORKERS * THREADS });
   await classifier.classifyBatch(images.slice(0, 8).map((i) => i.bytes));
   const began = performance.now();
+  const cpuBefore = process.cpuUsage();
   const outcomes = await classifier.classifyBatch(images.map((i) => i.bytes));
+  const cpu = process.cpuUsage(cpuBefore);
   const seconds = (performance.now() - began) / 1000;
   if (outcomes.some((o) => !o.ok)) throw new Error('raw run failed to classify an image');
   await classifier.release();
-  return seconds;
+  return { seconds, cpuMsPerJob: (cpu.user + cpu.system) / 1000 / images.length };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -97,9 +125,14 @@ async function main(): Promise<void> {
   const rows: Array<{ round: number; run: string; seconds: number; 'img/s': number }> = [];
   const e2e: number[] = [];
   const rawRuns: number[] = [];
+  const runs: EndToEndRun[] = [];
+  const rawCpuMsPerJob: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
-    e2e.push(await endToEnd(images));
-    rawRuns.push(await raw(images));
+    runs.push(await endToEnd(images));
+    e2e.push(runs.at(-1)!.seconds);
+    const rawRun = await raw(images);
+    rawRuns.push(rawRun.seconds);
+    rawCpuMsPerJob.push(rawRun.cpuMsPerJob);
     rows.push(
       {
         round,
@@ -120,6 +153,11 @@ async function main(): Promise<void> {
     e2eImgPerS: Number((images.length / median(e2e)).toFixed(1)),
     rawImgPerS: Number((images.length / median(rawRuns)).toFixed(1)),
     ratio: Number((median(rawRuns) / median(e2e)).toFixed(3)),
+    // CPU per job over the timed run, medians: the control plane's competes with the workers'.
+    controlPlaneCpuMsPerJob: Number(median(runs.map((r) => r.controlPlaneCpuMsPerJob)).toFixed(2)),
+    workersCpuMsPerJob: Number(median(runs.map((r) => r.workersCpuMsPerJob)).toFixed(2)),
+    clientCpuMsPerJob: Number(median(runs.map((r) => r.clientCpuMsPerJob)).toFixed(2)),
+    rawCpuMsPerJob: Number(median(rawCpuMsPerJob).toFixed(2)),
   };
   console.table(
     rows.map((row) => ({

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createClassifier } from '../src/classifier/classifier.factory';
 import { datasetCacheDir } from '../src/datasets/dataset-fetcher';
 import { findRepoRoot } from '../src/models/model-sources';
-import { pidOfWorker, sleep, startControlPlane, workersRunning } from './control-plane';
+import { cpuSeconds, pidOfWorker, sleep, startControlPlane, workersRunning } from './control-plane';
 
 /**
  * What one user waiting on one picture pays for the service: sequential `POST /` (the course
@@ -20,7 +20,6 @@ const IMAGES_DIR = join(datasetCacheDir(ROOT), 'ilsvrc2012-val-sample', 'images'
 const IMAGES = Number(process.env.BENCH_IMAGES ?? 100);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const IDLE_SAMPLE_MS = 5_000;
-const CLOCK_TICKS_PER_S = 100;
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -91,12 +90,6 @@ async function timeline(url: string, requests: Request[]): Promise<Record<string
     marks.slice(1).forEach((mark, k) => stretches[k].push(mark - marks[k]));
   }
   return Object.fromEntries(STRETCHES.map((name, k) => [name, percentile(stretches[k], 50)]));
-}
-
-/** CPU seconds (user + system) the process has used, from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
 }
 
 async function main(): Promise<void> {

@@ -20,7 +20,8 @@ import { SecurityModule } from './security/security.module';
 import { PageController } from './web/page.controller';
 import { ServiceErrorFilter } from './web/service-error.filter';
 import { StreamController } from './web/stream.controller';
-import { TemporaryUploadsFolder, uploadsFolder } from './web/temporary-uploads';
+import { UploadStorage } from './web/upload-storage';
+import { UploadsModule } from './web/uploads.module';
 import { UploadController } from './web/upload.controller';
 
 /** The control plane: event log, machine host, job pipeline, fleet, read models and the web tier. */
@@ -42,10 +43,12 @@ export class AppModule {
         PipelineModule,
         DebugModule,
         MetricsModule,
+        UploadsModule,
         MulterModule.registerAsync({
-          inject: [APP_CONFIG],
-          useFactory: (c: AppConfig) => ({
-            dest: uploadsFolder(c.dataDir),
+          imports: [UploadsModule],
+          inject: [APP_CONFIG, UploadStorage],
+          useFactory: (c: AppConfig, storage: UploadStorage) => ({
+            storage,
             limits: {
               fileSize: c.maxUploadBytes,
               files: c.multipart.files,
@@ -66,7 +69,7 @@ export class AppModule {
         StreamController,
         PageController,
       ],
-      providers: [{ provide: APP_FILTER, useClass: ServiceErrorFilter }, TemporaryUploadsFolder],
+      providers: [{ provide: APP_FILTER, useClass: ServiceErrorFilter }],
     };
   }
 }

@@ -87,7 +87,7 @@ function postManyFiles(
   });
 }
 
-describe('an upload never held whole in memory: the control plane under a 1 GiB request and 500 waiting POST /', () => {
+describe('uploads held in memory only within their budget (32 MiB), the rest streamed to disk: the control plane under a 1 GiB request and 500 waiting POST /', () => {
   let dataDir: string;
   let service: ControlPlaneProcess;
   const photos = datasetImages('ilsvrc2012-val-sample').map((path) => readFileSync(path));

@@ -11,6 +11,7 @@ import { testConfig } from '../src/config/app-config';
 import { ActorHost } from '../src/actors/actor-host.service';
 import { JOB } from '../src/actors/actor-kinds';
 import { ObjectStore } from '../src/ports/object-store.port';
+import { waitFor } from './support/control-plane-process';
 import { datasetImages } from './support/paths';
 
 describe('uploads are validated at the door', () => {
@@ -40,6 +41,12 @@ describe('uploads are validated at the door', () => {
   });
 
   const post = () => request(app.getHttpServer()).post('/api/jobs');
+  /** The job's view once it is queued: 202 answers once the upload is recorded; the enqueue follows. */
+  const queuedJob = (id: string) =>
+    waitFor(`job ${id} to be queued`, async () => {
+      const job = await request(app.getHttpServer()).get(`/api/jobs/${id}`).expect(200);
+      return job.body.status === 'queued' ? (job.body as Record<string, unknown>) : undefined;
+    });
 
   it('is alive but not ready while no worker has loaded the model (503, naming the check)', async () => {
     await request(app.getHttpServer()).get('/health/live').expect(200, { status: 'ok' });
@@ -76,8 +83,7 @@ describe('uploads are validated at the door', () => {
 
     expect(res.status).toBe(202);
     expect(res.body.jobs).toEqual([{ id: expect.any(String), fileName: clean }]);
-    const job = await request(app.getHttpServer()).get(`/api/jobs/${res.body.jobs[0].id}`).expect(200);
-    expect(job.body).toMatchObject({ fileName: clean, status: 'queued' });
+    expect(await queuedJob(res.body.jobs[0].id)).toMatchObject({ fileName: clean, status: 'queued' });
   });
 
   it('answers 400 with a reason for a raw control character in a part header', async () => {
@@ -94,8 +100,7 @@ describe('uploads are validated at the door', () => {
   it('accepts an image with 202 and the job id, and stores its bytes', async () => {
     const res = await post().attach('files', jpeg, 'cat.jpg').expect(202);
     expect(res.body).toEqual({ jobs: [{ id: expect.any(String), fileName: 'cat.jpg' }], rejected: [] });
-    const job = await request(app.getHttpServer()).get(`/api/jobs/${res.body.jobs[0].id}`).expect(200);
-    expect(job.body).toMatchObject({ fileName: 'cat.jpg', status: 'queued' });
+    expect(await queuedJob(res.body.jobs[0].id)).toMatchObject({ fileName: 'cat.jpg', status: 'queued' });
     expect(await app.get(ObjectStore).get(`inputs/${res.body.jobs[0].id}`)).toEqual(jpeg);
   });
 

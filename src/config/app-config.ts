@@ -86,6 +86,11 @@ const schema = z
     MODEL: z.string().min(1).default('mobilenet_v2_1.0_224_quant'),
     MODEL_MIRROR: z.string().min(1).optional(),
     MAX_UPLOAD_BYTES: positiveInt().default(10 * 1024 * 1024),
+    UPLOAD_MEMORY_BYTES: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(32 * 1024 * 1024),
     MAX_IMAGE_PIXELS: positiveInt().default(DEFAULT_MAX_PIXELS),
     MAX_FILES_PER_REQUEST: positiveInt().max(MAX_FILES_CEILING).default(100),
     MAX_MULTIPART_PARTS: positiveInt().default(120),
@@ -211,6 +216,11 @@ export interface AppConfig {
   modelMirror?: string;
   /** Largest upload accepted, bytes (env MAX_UPLOAD_BYTES, default 10 MiB). */
   maxUploadBytes: number;
+  /**
+   * Most bytes of uploads held in memory while their requests run (env UPLOAD_MEMORY_BYTES,
+   * default 32 MiB; 0 writes every upload to a temporary file). Files over 4 MiB always go to disk.
+   */
+  uploadMemoryBytes: number;
   /** Largest image accepted, width × height (env MAX_IMAGE_PIXELS, default 50 000 000). */
   maxImagePixels: number;
   /**
@@ -296,6 +306,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     model: e.MODEL,
     modelMirror: e.MODEL_MIRROR && resolve(e.MODEL_MIRROR),
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    uploadMemoryBytes: e.UPLOAD_MEMORY_BYTES,
     maxImagePixels: e.MAX_IMAGE_PIXELS,
     multipart: {
       files: e.MAX_FILES_PER_REQUEST,

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { TimeoutError } from 'rxjs';
 import { ActorHost } from '../actors/actor-host.service';
 import { JOB } from '../actors/actor-kinds';
@@ -16,16 +15,7 @@ import { JobOutcome, JobOutcomes } from './job-outcomes';
 import { fingerprintFiles, SubmissionRef, Submissions } from './submissions';
 import { IdempotencyKeyReusedError, JobUnsuccessfulError, ResultTimeoutError } from './upload.errors';
 import { validateImage, ValidatedImage } from './upload-validator';
-
-/** An uploaded file, as the web tier received it: in a temporary file, which the web tier deletes. */
-export interface UploadedFile {
-  /** The name the client gave it. */
-  originalname: string;
-  /** The temporary file holding its bytes. */
-  path: string;
-  /** Its size in bytes. */
-  size: number;
-}
+import { UploadedFile, uploadBody } from './uploaded-file';
 
 export interface AcceptedJob {
   id: string;
@@ -154,7 +144,7 @@ export class JobsService {
       maxPixels: this.config.maxImagePixels,
     });
     const jobId = randomUUID();
-    await this.objects.put(objectKeys.input(jobId), createReadStream(file.path), {
+    await this.objects.put(objectKeys.input(jobId), uploadBody(file), {
       contentType: image.contentType,
     });
     return { jobId, image };

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { ActorHost } from '../actors/actor-host.service';
 import { JOB } from '../actors/actor-kinds';
 import { CheckpointPart } from '../checkpoint/checkpoint';
 import { KeyedQueue } from '../common/keyed-queue';
 import { InvalidIdempotencyKeyError } from './upload.errors';
+import { UploadedFile, uploadBody } from './uploaded-file';
 
 /** What a `JobUploaded` event records of the submission it came from, when the client named one. */
 export interface SubmissionRef {
@@ -35,15 +35,15 @@ export function parseIdempotencyKey(header: string | undefined): string | undefi
   return header;
 }
 
-/** A digest of the files of a submission, their names and bytes in order; the files are streamed. */
-export async function fingerprintFiles(
-  files: ReadonlyArray<{ originalname: string; path: string }>,
-): Promise<string> {
+/** A digest of the files of a submission, their names and bytes in order; files on disk are streamed. */
+export async function fingerprintFiles(files: readonly UploadedFile[]): Promise<string> {
   const hash = createHash('sha256');
   for (const file of files) {
     hash.update(`${Buffer.byteLength(file.originalname)}:${file.originalname}:`);
     const bytes = createHash('sha256');
-    await pipeline(createReadStream(file.path), bytes);
+    const body = uploadBody(file);
+    if (Buffer.isBuffer(body)) bytes.update(body);
+    else await pipeline(body, bytes);
     hash.update(bytes.digest());
   }
   return hash.digest('hex');

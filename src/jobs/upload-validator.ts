@@ -1,6 +1,6 @@
-import { open } from 'node:fs/promises';
 import { inspectImage } from '../classifier/image-inspector';
 import { sniffSignature } from './magic-bytes';
+import { UploadedFile, uploadStart } from './uploaded-file';
 import { ImageTooLargeError, NotAnImageError, UnsupportedImageFormatError } from './upload.errors';
 
 /** Formats the classifier decodes; SVG and the rest are refused at the door. */
@@ -25,16 +25,6 @@ export interface ValidatedImage {
 /** Enough of a file's start for every signature {@link sniffSignature} knows. */
 const SIGNATURE_BYTES = 16;
 
-async function firstBytes(path: string): Promise<Buffer> {
-  const file = await open(path, 'r');
-  try {
-    const { buffer, bytesRead } = await file.read(Buffer.alloc(SIGNATURE_BYTES), 0, SIGNATURE_BYTES, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await file.close();
-  }
-}
-
 /**
  * Checks an uploaded file is really an image the service takes, within the byte and pixel
  * limits, by its first bytes and then its header (what the client claims about the type is not
@@ -42,14 +32,14 @@ async function firstBytes(path: string): Promise<Buffer> {
  * @throws NotAnImageError, UnsupportedImageFormatError, ImageTooLargeError — each with a reason.
  */
 export async function validateImage(
-  file: { path: string; size: number },
+  file: Pick<UploadedFile, 'buffer' | 'path' | 'size'>,
   limits: { maxBytes: number; maxPixels: number },
 ): Promise<ValidatedImage> {
   if (file.size === 0) throw new NotAnImageError('The file is empty');
   if (file.size > limits.maxBytes) {
     throw new ImageTooLargeError(`The file has ${file.size} bytes; the limit is ${limits.maxBytes}`);
   }
-  if (!sniffSignature(await firstBytes(file.path))) {
+  if (!sniffSignature(await uploadStart(file, SIGNATURE_BYTES))) {
     throw new NotAnImageError(
       'The file is not an image in an accepted format (by its first bytes); use one of ' +
         ACCEPTED_FORMATS.join(', '),
@@ -57,7 +47,7 @@ export async function validateImage(
   }
   let info;
   try {
-    info = await inspectImage(file.path);
+    info = await inspectImage(file.buffer ?? file.path!);
   } catch {
     throw new NotAnImageError('The file is not an image that can be decoded');
   }

@@ -8,16 +8,16 @@ import {
   OnModuleInit,
 } from '@nestjs/common';
 import type { Request } from 'express';
-import { mkdir, rm, unlink } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finalize, Observable } from 'rxjs';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { StoredUpload, UploadStorage } from './upload-storage';
 
 /**
- * Where uploads are written while their request runs: `DATA_DIR/uploads`. Given to multer as its
- * `dest`, each file streams to its own file there as it arrives, so a request holds no file in
- * memory; multer removes what it wrote when the request fails, {@link RemoveTemporaryUploads}
- * when it ends.
+ * Where uploads that do not stay in memory are written while their request runs: `DATA_DIR/uploads`
+ * (see {@link UploadStorage}); multer removes what was written when the request fails,
+ * {@link ReleaseUploads} when it ends.
  */
 export const uploadsFolder = (dataDir: string) => join(dataDir, 'uploads');
 
@@ -35,34 +35,36 @@ export class TemporaryUploadsFolder implements OnModuleInit {
 
 /** What multer sets on a request: `file` for one field, `files` for an array or several fields. */
 type WithUploads = Request & {
-  file?: { path: string };
-  files?: Array<{ path: string }> | Record<string, Array<{ path: string }>>;
+  file?: StoredUpload;
+  files?: StoredUpload[] | Record<string, StoredUpload[]>;
 };
 
-/** The temporary files multer wrote for this request. */
-function uploadedPaths(request: WithUploads): string[] {
-  const files = [
+/** The files multer stored for this request. */
+function uploadsOf(request: WithUploads): StoredUpload[] {
+  return [
     ...(request.file ? [request.file] : []),
     ...(Array.isArray(request.files) ? request.files : Object.values(request.files ?? {}).flat()),
   ];
-  return files.map((file) => file.path).filter(Boolean);
 }
 
 /**
- * Deletes the request's temporary upload files once its handler is done with them, whichever
- * way it ended. Put before the upload interceptor, so that it sees what multer wrote.
+ * Lets go of the request's uploaded files once its handler is done with them, whichever way it
+ * ended: their bytes leave the memory budget, their temporary files are deleted. Put before the
+ * upload interceptor, so that it sees what multer stored.
  */
 @Injectable()
-export class RemoveTemporaryUploads implements NestInterceptor {
-  private readonly logger = new Logger(RemoveTemporaryUploads.name);
+export class ReleaseUploads implements NestInterceptor {
+  private readonly logger = new Logger(ReleaseUploads.name);
+
+  constructor(private readonly storage: UploadStorage) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const request = context.switchToHttp().getRequest<WithUploads>();
     return next.handle().pipe(
       finalize(() => {
-        for (const path of uploadedPaths(request)) {
-          unlink(path).catch((error: NodeJS.ErrnoException) => {
-            if (error.code !== 'ENOENT') this.logger.warn(`Could not delete ${path}: ${error.message}`);
+        for (const file of uploadsOf(request)) {
+          this.storage.release(file).catch((error: Error) => {
+            this.logger.warn(`Could not delete ${file.path}: ${error.message}`);
           });
         }
       }),

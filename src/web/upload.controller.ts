@@ -11,14 +11,15 @@ import {
 } from '@nestjs/common';
 import { FileInterceptor, FilesInterceptor } from '@nestjs/platform-express';
 import type { Response } from 'express';
-import { JobsService, UploadedFile as Upload } from '../jobs/jobs.service';
+import { JobsService } from '../jobs/jobs.service';
+import { UploadedFile as Upload } from '../jobs/uploaded-file';
 import { parseIdempotencyKey } from '../jobs/submissions';
 import { NoFileError } from '../jobs/upload.errors';
 import { MAX_FILES_CEILING } from '../config/app-config';
 import { UploadRateLimit } from '../security/upload-rate-limit';
 import { UploadLatencyInterceptor } from '../metrics/upload-latency.interceptor';
 import { ClassifyAdmission } from './classify-admission.interceptor';
-import { RemoveTemporaryUploads } from './temporary-uploads';
+import { ReleaseUploads } from './temporary-uploads';
 
 /** Uploads: the REST API, and the course client's `POST /` that answers with the label. */
 @Controller()
@@ -36,7 +37,7 @@ export class UploadController {
   @Post('api/jobs')
   @HttpCode(202)
   // The configured limit (MAX_FILES_PER_REQUEST) is the multipart parser's; this is its ceiling.
-  @UseInterceptors(RemoveTemporaryUploads, FilesInterceptor('files', MAX_FILES_CEILING))
+  @UseInterceptors(ReleaseUploads, FilesInterceptor('files', MAX_FILES_CEILING))
   async create(
     @UploadedFiles() files: Upload[] | undefined,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
@@ -61,7 +62,7 @@ export class UploadController {
    * `MAX_WAITING_CLASSIFY` requests waiting already, 503 with `Retry-After`, before the upload is read.
    */
   @Post()
-  @UseInterceptors(ClassifyAdmission, RemoveTemporaryUploads, FileInterceptor('myfile'))
+  @UseInterceptors(ClassifyAdmission, ReleaseUploads, FileInterceptor('myfile'))
   async classify(
     @UploadedFile() file: Upload | undefined,
     @Headers('accept') accept: string | undefined,

@@ -1,6 +1,7 @@
 import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
+import { coalesced } from '../../common/coalesced';
 import { assertValidObjectKey, assertValidObjectKeyPrefix } from '../../object-store/object-key';
 import { InvalidObjectKeyError, ObjectNotFoundError } from '../../object-store/object-store.errors';
 import {
@@ -48,6 +49,8 @@ export class FsObjectStore extends ObjectStore {
   /** Absolute path of the root directory. */
   readonly rootDir: string;
   private readonly durable: boolean;
+  /** The fsync of each directory with puts or deletes under way, shared by them (see {@link coalesced}). */
+  private readonly directorySyncs = new Map<string, () => Promise<void>>();
 
   constructor(options: FsObjectStoreOptions) {
     super();
@@ -74,8 +77,7 @@ export class FsObjectStore extends ObjectStore {
     const file = await open(temporaryPath, 'wx');
     try {
       try {
-        await file.writeFile(encodeHeader({ contentType }));
-        await writeBody(file, body);
+        await writeBody(file, encodeHeader({ contentType }), body);
         if (this.durable) await file.sync();
       } finally {
         await file.close();
@@ -85,7 +87,7 @@ export class FsObjectStore extends ObjectStore {
       await rm(temporaryPath, { force: true });
       throw error;
     }
-    if (this.durable) await syncDirectories(directory, firstCreated);
+    if (this.durable) await this.syncDirectories(directory, firstCreated);
   }
 
   async get(key: string): Promise<Buffer> {
@@ -137,7 +139,7 @@ export class FsObjectStore extends ObjectStore {
       if (isMissingPath(error)) return;
       throw error;
     }
-    if (this.durable) await syncDirectory(directory);
+    if (this.durable) await this.syncDirectory(directory);
   }
 
   async *list(prefix: string): AsyncIterable<string> {
@@ -210,6 +212,32 @@ export class FsObjectStore extends ObjectStore {
     return removed;
   }
 
+  /** Makes the rename into `directory` durable, and the directories `mkdir` created down to it. */
+  private async syncDirectories(directory: string, firstCreated: string | undefined): Promise<void> {
+    await this.syncDirectory(directory);
+    if (firstCreated === undefined) return;
+    for (let created = directory; created !== dirname(created); created = dirname(created)) {
+      await this.syncDirectory(dirname(created));
+      if (created === firstCreated) return;
+    }
+  }
+
+  /**
+   * Makes a rename or unlink in `directory` durable. Concurrent puts into one directory share
+   * its fsyncs: one that began after a rename covers it.
+   */
+  private syncDirectory(directory: string): Promise<void> {
+    let sync = this.directorySyncs.get(directory);
+    if (!sync) {
+      sync = coalesced(
+        () => fsyncDirectory(directory),
+        () => this.directorySyncs.delete(directory),
+      );
+      this.directorySyncs.set(directory, sync);
+    }
+    return sync();
+  }
+
   private locate(key: string): { directory: string; path: string } {
     assertValidObjectKey(key);
     const segments = key.split('/');
@@ -229,8 +257,9 @@ export class FsObjectStore extends ObjectStore {
   }
 }
 
-async function writeBody(file: FileHandle, body: Buffer | Readable): Promise<void> {
-  if (Buffer.isBuffer(body)) return file.writeFile(body);
+async function writeBody(file: FileHandle, header: Buffer, body: Buffer | Readable): Promise<void> {
+  if (Buffer.isBuffer(body)) return file.writeFile(Buffer.concat([header, body]));
+  await file.writeFile(header);
   // writeFile writes from the current position and, unlike write, never stops short.
   for await (const chunk of body) await file.writeFile(chunk as Uint8Array | string);
 }
@@ -248,18 +277,7 @@ function isMissingPath(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-/** Makes the rename into `directory` durable, and the directories `mkdir` created down to it. */
-async function syncDirectories(directory: string, firstCreated: string | undefined): Promise<void> {
-  await syncDirectory(directory);
-  if (firstCreated === undefined) return;
-  for (let created = directory; created !== dirname(created); created = dirname(created)) {
-    await syncDirectory(dirname(created));
-    if (created === firstCreated) return;
-  }
-}
-
-/** Makes a rename or unlink in `directory` durable. */
-async function syncDirectory(directory: string): Promise<void> {
+async function fsyncDirectory(directory: string): Promise<void> {
   const handle = await open(directory, 'r');
   try {
     await handle.sync();

@@ -14,6 +14,7 @@ import {
 } from '../../ports/event-store.port';
 import { catchUpThenLive } from '../../events/catch-up';
 import { checkExpectedVersion, DEFAULT_PAGE_SIZE } from '../../events/append-rules';
+import { WalSync } from './wal-sync';
 
 interface EventRow {
   position: number;
@@ -38,11 +39,13 @@ const SCHEMA = `
   );
 `;
 
-/** Opens (and creates) the event log's SQLite file with the settings described at {@link SqliteEventStore}. */
+/**
+ * Opens (and creates) the event log's SQLite file in WAL mode. Its commits are made durable by a
+ * {@link WalSync} on the same file, as {@link SqliteEventStore} does.
+ */
 export function openEventLogDatabase(file: string): Database.Database {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA);
   return db;
@@ -50,12 +53,14 @@ export function openEventLogDatabase(file: string): Database.Database {
 
 /**
  * The event log in one SQLite file (WAL). The control plane is its single writer; other
- * processes may read it. `synchronous=FULL`: a commit is on disk (the WAL fsynced) before its
- * append resolves, so an acknowledged upload survives a power cut, not only a process crash.
- * Group commit (below) pays one fsync for all the appends of one turn of the event loop.
+ * processes may read it. A commit is on disk (the WAL fsynced, by {@link WalSync}, off the event
+ * loop) before its appends resolve and its events go live, so an acknowledged upload survives a
+ * power cut, not only a process crash. Group commit (below) pays one commit for all the appends
+ * of one turn of the event loop, and the commits made while an fsync runs share the next.
  */
 export class SqliteEventStore extends EventStore {
   private readonly db: Database.Database;
+  private readonly wal: WalSync;
   private readonly live = new Subject<StoredEvent>();
   private readonly commitTx: Database.Transaction<(batch: PendingAppend[]) => AppendOutcome[]>;
   private pending: PendingAppend[] = [];
@@ -69,6 +74,7 @@ export class SqliteEventStore extends EventStore {
     super();
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.db = openEventLogDatabase(file);
+    this.wal = new WalSync(this.db, file);
     this.statements = {
       streamVersion: this.db.prepare<[string], { version: number | null }>(
         'SELECT MAX(version) AS version FROM events WHERE stream_id = ?',
@@ -121,6 +127,7 @@ export class SqliteEventStore extends EventStore {
   }
 
   async close(): Promise<void> {
+    await this.wal.close();
     this.live.complete();
     if (this.db.open) this.db.close();
   }
@@ -139,6 +146,14 @@ export class SqliteEventStore extends EventStore {
       batch.forEach((request) => request.reject(error));
       return;
     }
+    this.wal.sync().then(
+      () => this.acknowledge(batch, outcomes),
+      (error: unknown) => batch.forEach((request) => request.reject(error)),
+    );
+  }
+
+  /** Resolves a durable batch's appends and publishes their events, in the order they were made. */
+  private acknowledge(batch: PendingAppend[], outcomes: AppendOutcome[]): void {
     batch.forEach((request, i) => {
       const outcome = outcomes[i];
       if ('error' in outcome) return request.reject(outcome.error);

@@ -29,15 +29,13 @@ const SCHEMA = `
 /**
  * Opens (and creates) a queue file for use by several processes at once: WAL lets readers run
  * beside the one writer, and the busy timeout makes a writer wait for the lock instead of failing.
- * `synchronous=FULL`: every commit is fsynced before the call returns, so a send that the event
- * log then records as done (`JobQueued`, itself fsynced) cannot be lost by a power cut.
+ * The queue makes the commits it acknowledges durable with a `WalSync` (see `SqliteQueue`).
  */
 export function openQueueDatabase(file: string, busyTimeoutMs: number): Database.Database {
   const db = new Database(file);
   try {
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
     db.transaction(() => db.exec(SCHEMA)).immediate();
     return db;
   } catch (error) {

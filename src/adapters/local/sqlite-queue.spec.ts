@@ -6,7 +6,7 @@ import { ManualClock } from '../../clock/manual-clock';
 import { describeQueueContract } from '../../queue/queue.contract';
 import { InvalidReceiptHandleError, QueueBackendError } from '../../queue/queue.errors';
 import { SqliteQueue, SqliteQueueOptions } from './sqlite-queue';
-import { openQueueDatabase } from './sqlite-queue-schema';
+import { holdFlushes, turnUntil } from '../../../test/support/held-flushes';
 
 describeQueueContract('SqliteQueue', async (settings) => {
   const dir = mkdtempSync(join(tmpdir(), 'sqlite-queue-contract-'));
@@ -174,13 +174,49 @@ describe('SqliteQueue', () => {
     }
   });
 
-  it('commits with synchronous=FULL, so that an acknowledged send survives a power cut', () => {
-    open();
-    const db = openQueueDatabase(file, 1000);
+  it('acknowledges a send, and wakes a waiting receive, only once its commit is flushed to disk', async () => {
+    // On a manual clock the receive never polls: only a wake-up can end its wait.
+    const clock = new ManualClock();
+    const sender = open({}, clock);
+    const receiver = open({}, clock);
+    const flushes = holdFlushes();
     try {
-      expect(db.pragma('synchronous', { simple: true })).toBe(2);
+      let woken = false;
+      const received = receiver.receive({ waitTimeMs: 20_000 }).finally(() => {
+        woken = true;
+      });
+      let acknowledged = false;
+      const sent = sender.send('job-1').then(() => {
+        acknowledged = true;
+      });
+      await turnUntil(() => flushes.held() === 1, 'the flush of the send');
+      expect(acknowledged).toBe(false);
+      expect(woken).toBe(false);
+
+      flushes.release();
+      await sent;
+      expect((await received).map((m) => m.body)).toEqual(['job-1']);
     } finally {
-      db.close();
+      flushes.restore();
+    }
+  });
+
+  it('acknowledges a delete only once its commit is flushed to disk', async () => {
+    const queue = open();
+    await queue.send('job-1');
+    const [message] = await queue.receive();
+    const flushes = holdFlushes();
+    try {
+      let acknowledged = false;
+      const deleted = queue.delete(message.receiptHandle).then(() => {
+        acknowledged = true;
+      });
+      await turnUntil(() => flushes.held() === 1, 'the flush of the delete');
+      expect(acknowledged).toBe(false);
+      flushes.release();
+      await deleted;
+    } finally {
+      flushes.restore();
     }
   });
 

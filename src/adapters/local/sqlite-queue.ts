@@ -20,6 +20,7 @@ import {
 } from '../../queue/queue.errors';
 import { isReceiptHandleOf, newReceiptHandle } from './sqlite-queue-handles';
 import { openQueueDatabase, prepareQueueStatements, QueueStatements } from './sqlite-queue-schema';
+import { WalSync } from './wal-sync';
 import { onQueueWake, ringDoorbell, wakeKey, wakeQueue, watchDoorbell } from './sqlite-queue-wakeups';
 
 /** Where a queue sends the messages that it has delivered too often. */
@@ -66,11 +67,16 @@ interface PendingSend {
  * A {@link Queue} in a SQLite file that several processes share. A receive is one IMMEDIATE
  * transaction, so two processes never claim the same delivery. Calls block the event loop for the
  * duration of one short transaction (or up to `busyTimeoutMs` while another process holds the lock).
+ * Sends and deletes resolve once their commit is on disk, flushed off the event loop by a
+ * {@link WalSync}, so a send the event log then records as done (`JobQueued`) survives a power
+ * cut; receives and visibility changes are not waited for, since losing one only delivers a
+ * message again, sooner or later.
  * Times come from the injected {@link Clock}, so visibility and long polls follow a ManualClock in tests.
  */
 export class SqliteQueue extends Queue {
   readonly name: string;
   private readonly db: Database.Database;
+  private readonly wal: WalSync;
   private readonly statements: QueueStatements;
   private readonly visibilityTimeoutMs: number;
   private readonly pollIntervalMs: number;
@@ -97,6 +103,7 @@ export class SqliteQueue extends Queue {
     try {
       mkdirSync(dirname(options.file), { recursive: true });
       this.db = openQueueDatabase(options.file, options.busyTimeoutMs ?? 5000);
+      this.wal = new WalSync(this.db, options.file);
       this.statements = prepareQueueStatements(this.db);
       this.unwatchDoorbell = watchDoorbell(options.file, this.name);
     } catch (error) {
@@ -147,8 +154,15 @@ export class SqliteQueue extends Queue {
       batch.forEach((send) => send.reject(error));
       return;
     }
-    batch.forEach((send, i) => send.resolve(ids[i]));
-    if (batch.some(({ bodies, delayMs }) => delayMs === 0 && bodies.length > 0)) this.wake(this.name);
+    // Consumers are woken once the messages are durable, so that none acts on a send that a power
+    // cut could still take back.
+    this.durable('send').then(
+      () => {
+        batch.forEach((send, i) => send.resolve(ids[i]));
+        if (batch.some(({ bodies, delayMs }) => delayMs === 0 && bodies.length > 0)) this.wake(this.name);
+      },
+      (error: unknown) => batch.forEach((send) => send.reject(error)),
+    );
   }
 
   async receive(options: ReceiveOptions = {}): Promise<QueueMessage[]> {
@@ -183,6 +197,7 @@ export class SqliteQueue extends Queue {
         )
         .immediate(),
     );
+    await this.durable('delete');
   }
 
   async changeVisibility(receiptHandle: string, timeoutMs: number): Promise<void> {
@@ -213,6 +228,7 @@ export class SqliteQueue extends Queue {
     this.closed = true;
     [...this.wakeWaiters].forEach((wake) => wake());
     this.unwatchDoorbell?.();
+    await this.wal.close();
     this.db.close();
   }
 
@@ -302,6 +318,15 @@ export class SqliteQueue extends Queue {
 
   private assertOpen(): void {
     if (this.closed) throw new QueueClosedError(this.name);
+  }
+
+  /** Resolves once the commits made so far are on disk; a failed flush is the queue's backend error. */
+  private async durable(operation: string): Promise<void> {
+    try {
+      await this.wal.sync();
+    } catch (error) {
+      throw new QueueBackendError(this.name, `${operation} (flushing the WAL)`, { cause: error });
+    }
   }
 
   /** Runs one backend call, wrapping SQLite's errors with the queue's name and the operation. */

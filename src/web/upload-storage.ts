@@ -1,0 +1,121 @@
+import type { Request } from 'express';
+import type { StorageEngine } from 'multer';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+/** A file larger than this always goes to disk: 4 MiB. */
+export const LARGEST_FILE_IN_MEMORY = 4 * 1024 * 1024;
+
+/** What the storage sets on multer's file: its bytes in memory, or the temporary file holding them. */
+export interface StoredUpload {
+  buffer?: Buffer;
+  path?: string;
+  size: number;
+}
+
+type MulterFile = Express.Multer.File;
+type Done = (error?: unknown, info?: Partial<MulterFile>) => void;
+
+/**
+ * Where multer puts uploaded files while their request runs. A file stays in memory while it is
+ * at most {@link LARGEST_FILE_IN_MEMORY} and the files held in memory together stay within
+ * `memoryBytes`; past either, it streams on to a temporary file in `folder` as it arrives. The
+ * usual upload, one photo, then costs no file writes and reads besides the object store's, and a
+ * flood of large ones holds no more memory than the budget. {@link release} lets go of a file when
+ * its request is done with it.
+ */
+export class UploadStorage implements StorageEngine {
+  private heldBytes = 0;
+  /** The buffers handed out, each with the bytes it holds of the budget. */
+  private readonly held = new Map<Buffer, number>();
+
+  /**
+   * @param folder where files that do not stay in memory are written.
+   * @param memoryBytes the most bytes of uploads held in memory at once (env UPLOAD_MEMORY_BYTES).
+   */
+  constructor(
+    private readonly folder: string,
+    private readonly memoryBytes: number,
+  ) {}
+
+  /** Bytes of uploads held in memory now. */
+  get bytesInMemory(): number {
+    return this.heldBytes;
+  }
+
+  _handleFile(_request: Request, file: MulterFile, done: Done): void {
+    const stream = file.stream;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const detach = () => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      const fits =
+        size + chunk.length <= LARGEST_FILE_IN_MEMORY && this.heldBytes + chunk.length <= this.memoryBytes;
+      if (fits) {
+        chunks.push(chunk);
+        size += chunk.length;
+        this.heldBytes += chunk.length;
+        return;
+      }
+      stream.pause();
+      detach();
+      this.heldBytes -= size;
+      this.spill(stream, [...chunks, chunk], done);
+    };
+    const onEnd = () => {
+      detach();
+      const buffer = Buffer.concat(chunks, size);
+      this.held.set(buffer, size);
+      done(null, { buffer, size });
+    };
+    const onError = (error: Error) => {
+      detach();
+      this.heldBytes -= size;
+      done(error);
+    };
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+  }
+
+  _removeFile(_request: Request, file: MulterFile, done: (error: Error | null) => void): void {
+    this.release(file).then(
+      () => done(null),
+      (error: Error) => done(error),
+    );
+  }
+
+  /** Lets go of an uploaded file: gives its bytes back to the budget, or deletes its temporary file. */
+  async release(file: StoredUpload): Promise<void> {
+    if (file.buffer) {
+      const bytes = this.held.get(file.buffer);
+      if (bytes !== undefined) {
+        this.held.delete(file.buffer);
+        this.heldBytes -= bytes;
+      }
+    }
+    if (file.path) await rm(file.path, { force: true });
+  }
+
+  /** Writes what came so far and the rest of the stream to a new temporary file. */
+  private spill(stream: Readable, received: Buffer[], done: Done): void {
+    const path = join(this.folder, randomUUID());
+    const out = createWriteStream(path, { flags: 'wx' });
+    for (const chunk of received) out.write(chunk);
+    pipeline(stream, out).then(
+      () => done(null, { path, size: out.bytesWritten }),
+      async (error: unknown) => {
+        await rm(path, { force: true });
+        done(error);
+      },
+    );
+  }
+}
