@@ -5,13 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { datasetCacheDir } from '../src/datasets/dataset-fetcher';
 import { findRepoRoot } from '../src/models/model-sources';
-import { startControlPlane, workersRunning } from './control-plane';
+import { cpuSeconds, startControlPlane, workerPids, workersRunning } from './control-plane';
 
 /**
  * How many uploads the web tier accepts per second: CONCURRENCY clients post `POST /api/jobs`
  * back to back (bodies built beforehand, connections kept alive) to a control plane with one
  * worker classifying beside it, first one image per request, then FILES_PER_REQUEST. Counts the
- * 202s per second of wall time. Writes bench/results/uploads.json.
+ * 202s per second of wall time, and the CPU per upload of the control plane, its worker and this
+ * client (the three share the machine's cores). Writes bench/results/uploads.json.
  */
 const ROOT = findRepoRoot(__dirname);
 const IMAGES_DIR = join(datasetCacheDir(ROOT), 'ilsvrc2012-val-sample', 'images');
@@ -106,15 +107,29 @@ async function main(): Promise<void> {
     try {
       await workersRunning(plane.url, 1);
       await run(plane.url, single.slice(0, 50), 1);
+      const [worker] = await workerPids(plane.url);
+      const cpu = () => ({ plane: cpuSeconds(plane.process.pid!), worker: cpuSeconds(worker) });
+      const before = cpu();
+      const clientBefore = process.cpuUsage();
       const { seconds, uploadsPerS, requestsPerS } = await run(plane.url, bodies, files);
+      const client = process.cpuUsage(clientBefore);
+      const after = cpu();
+      const uploads = bodies.length * files;
+      const perUploadMs = (cpuS: number) => Number(((cpuS * 1000) / uploads).toFixed(2));
       rows.push({
         run: `POST /api/jobs, ${name}, ${CONCURRENCY} concurrent`,
         requests: bodies.length,
         seconds: Number(seconds.toFixed(2)),
         'requests/s': Number(requestsPerS.toFixed(0)),
         'uploads/s': Number(uploadsPerS.toFixed(0)),
+        'control plane CPU ms/upload': perUploadMs(after.plane - before.plane),
+        'worker CPU ms/upload': perUploadMs(after.worker - before.worker),
+        'client CPU ms/upload': perUploadMs((client.user + client.system) / 1e6),
       });
-      results[files === 1 ? 'singleUploadsPerS' : 'batchedUploadsPerS'] = Number(uploadsPerS.toFixed(0));
+      const key = files === 1 ? 'single' : 'batched';
+      results[`${key}UploadsPerS`] = Number(uploadsPerS.toFixed(0));
+      results[`${key}ControlPlaneCpuMsPerUpload`] = perUploadMs(after.plane - before.plane);
+      results[`${key}ClientCpuMsPerUpload`] = perUploadMs((client.user + client.system) / 1e6);
     } finally {
       await plane.stop();
       rmSync(dataDir, { recursive: true, force: true });
