@@ -31,13 +31,15 @@ export async function readHeader(
   key: string,
 ): Promise<{ header: ObjectHeader; dataOffset: number }> {
   const prefix = await readAt(file, 0, PREFIX_BYTES);
-  if (prefix.length < PREFIX_BYTES || !prefix.subarray(0, MAGIC.length).equals(MAGIC)) {
-    throw new CorruptObjectError(key, 'not written by this store (bad magic)');
-  }
-  const jsonLength = prefix.readUInt32BE(MAGIC.length);
-  if (jsonLength > MAX_HEADER_JSON_BYTES) throw new CorruptObjectError(key, 'header too long');
-  const json = await readAt(file, PREFIX_BYTES, jsonLength);
-  if (json.length < jsonLength) throw new CorruptObjectError(key, 'truncated header');
+  const json = await readAt(file, PREFIX_BYTES, headerJsonLength(prefix, key));
+  return parseHeader(Buffer.concat([prefix, json]), key);
+}
+
+/** Parses the header at the start of `bytes`, an object file's first bytes or all of them. */
+export function parseHeader(bytes: Buffer, key: string): { header: ObjectHeader; dataOffset: number } {
+  const jsonLength = headerJsonLength(bytes, key);
+  if (bytes.length < PREFIX_BYTES + jsonLength) throw new CorruptObjectError(key, 'truncated header');
+  const json = bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + jsonLength);
   let header: unknown;
   try {
     header = JSON.parse(json.toString('utf8'));
@@ -48,6 +50,16 @@ export async function readHeader(
     throw new CorruptObjectError(key, 'header has no content type');
   }
   return { header: header as ObjectHeader, dataOffset: PREFIX_BYTES + jsonLength };
+}
+
+/** The length of the JSON header that `prefix`, a file's first bytes, announces. */
+function headerJsonLength(prefix: Buffer, key: string): number {
+  if (prefix.length < PREFIX_BYTES || !prefix.subarray(0, MAGIC.length).equals(MAGIC)) {
+    throw new CorruptObjectError(key, 'not written by this store (bad magic)');
+  }
+  const jsonLength = prefix.readUInt32BE(MAGIC.length);
+  if (jsonLength > MAX_HEADER_JSON_BYTES) throw new CorruptObjectError(key, 'header too long');
+  return jsonLength;
 }
 
 /** Reads up to `length` bytes at `position`; shorter only at the end of the file. */

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -104,6 +104,46 @@ describe('FsObjectStore on disk', () => {
     await writeFile(join(rootDir, objectFileName('foreign')), 'not an object');
     await expect(store.get('foreign')).rejects.toBeInstanceOf(CorruptObjectError);
     await expect(store.head('foreign')).rejects.toMatchObject({ code: 'object_corrupt', httpStatus: 500 });
+  });
+
+  it('puts into one directory share its fsyncs: those renamed while one runs wait for the next, one for all', async () => {
+    await store.put('inputs/first', Buffer.from('first'));
+    const handle = await open(join(parentDir, 'probe'), 'w');
+    const fileHandle = Object.getPrototypeOf(handle) as { sync(this: FileHandle): Promise<void> };
+    await handle.close();
+    const realSync = fileHandle.sync;
+    const heldDirectorySyncs: Array<() => void> = [];
+    const sync = jest.spyOn(fileHandle, 'sync').mockImplementation(async function (this: FileHandle) {
+      if (!(await this.stat()).isDirectory()) return realSync.call(this);
+      await new Promise<void>((resolve) => heldDirectorySyncs.push(resolve));
+      return realSync.call(this);
+    });
+    try {
+      const done: string[] = [];
+      const put = (key: string) => store.put(key, Buffer.from(key)).then(() => done.push(key));
+      const a = put('inputs/a');
+      await pollUntil(async () => heldDirectorySyncs.length === 1);
+      const others = [put('inputs/b'), put('inputs/c')];
+      const inputs = join(rootDir, 'inputs');
+      await pollUntil(async () => {
+        const names = await readdir(inputs);
+        return ['b', 'c'].every((key) => names.includes(objectFileName(key)));
+      });
+      // Renamed, and waiting for a directory fsync that begins after their rename.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(heldDirectorySyncs).toHaveLength(1);
+
+      heldDirectorySyncs.shift()!();
+      await a;
+      await pollUntil(async () => heldDirectorySyncs.length === 1);
+      expect(done).toEqual(['inputs/a']);
+      heldDirectorySyncs.shift()!();
+      await Promise.all(others);
+      expect(done.sort()).toEqual(['inputs/a', 'inputs/b', 'inputs/c']);
+      expect(heldDirectorySyncs).toHaveLength(0);
+    } finally {
+      sync.mockRestore();
+    }
   });
 
   it('serves as the ObjectStore token type', () => {

@@ -10,7 +10,7 @@ import {
   ObjectStore,
   PutObjectOptions,
 } from '../../ports/object-store.port';
-import { encodeHeader, readAt, readHeader } from './fs-object-store.format';
+import { encodeHeader, parseHeader, readHeader } from './fs-object-store.format';
 import {
   directoryName,
   MAX_FILE_NAME_BYTES,
@@ -72,9 +72,8 @@ export class FsObjectStore extends ObjectStore {
 
   private async write(key: string, body: Buffer | Readable, contentType: string): Promise<void> {
     const { directory, path } = this.locate(key);
-    const firstCreated = await mkdir(directory, { recursive: true });
     const temporaryPath = join(directory, temporaryFileName());
-    const file = await open(temporaryPath, 'wx');
+    const { file, firstCreated } = await createIn(directory, temporaryPath);
     try {
       try {
         await writeBody(file, encodeHeader({ contentType }), body);
@@ -93,9 +92,9 @@ export class FsObjectStore extends ObjectStore {
   async get(key: string): Promise<Buffer> {
     const file = await this.openObject(key);
     try {
-      const { dataOffset } = await readHeader(file, key);
-      const { size } = await file.stat();
-      return await readAt(file, dataOffset, size - dataOffset);
+      // One read of the whole file: objects are read whole, and most are small.
+      const bytes = await file.readFile();
+      return bytes.subarray(parseHeader(bytes, key).dataOffset);
     } finally {
       await file.close();
     }
@@ -262,6 +261,24 @@ async function writeBody(file: FileHandle, header: Buffer, body: Buffer | Readab
   await file.writeFile(header);
   // writeFile writes from the current position and, unlike write, never stops short.
   for await (const chunk of body) await file.writeFile(chunk as Uint8Array | string);
+}
+
+/**
+ * Creates the new file at `path` in `directory`, creating the directory first only when it is
+ * missing (the usual directory exists, so most puts skip the `mkdir`). `firstCreated` is the
+ * first directory `mkdir` created, if any, as it reports it.
+ */
+async function createIn(
+  directory: string,
+  path: string,
+): Promise<{ file: FileHandle; firstCreated: string | undefined }> {
+  try {
+    return { file: await open(path, 'wx'), firstCreated: undefined };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const firstCreated = await mkdir(directory, { recursive: true });
+  return { file: await open(path, 'wx'), firstCreated };
 }
 
 /** Refuses a key whose segment, once escaped, is longer than the filesystem allows. */
