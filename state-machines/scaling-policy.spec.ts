@@ -23,7 +23,7 @@ const observed = (
   ...extra,
 });
 
-describe('scaling policy v2: backlog per worker with boot time and latency in view', () => {
+describe('scaling policy v3: backlog per worker with boot time and latency in view', () => {
   it('launches the minimum when no worker runs', () => {
     expect(decideScaling(observed(0), aws)).toMatchObject({ action: 'scaleOut', launch: 1, desired: 1 });
   });
@@ -99,11 +99,42 @@ describe('scaling policy v2: backlog per worker with boot time and latency in vi
     expect(decision).toMatchObject({ action: 'scaleIn', terminate: ['a', 'b'], desired: 3 });
   });
 
-  it('holds while surplus workers have not been idle long enough', () => {
+  it('holds while surplus workers have not been idle long enough and uploads keep coming', () => {
     const idleWorkers = [{ id: 'a', idleForMs: 5_000 }];
-    const decision = decideScaling(observed(0, { running: 1, idle: 1 }, { idleWorkers }), aws);
+    const inputs = observed(0, { running: 1, idle: 1 }, { idleWorkers, arrivalsPerS: 0.05 });
+    const decision = decideScaling(inputs, aws);
     expect(decision.action).toBe('hold');
     expect(decision.reason).toContain('no worker idle for 60.0 s yet');
+  });
+
+  it('stops idle workers at once when nothing is queued and nothing was uploaded for a minute: the burst is over', () => {
+    const idleWorkers = [
+      { id: 'a', idleForMs: 3_000, launchedForMs: 600_000 },
+      { id: 'b', idleForMs: 1_000, launchedForMs: 600_000 },
+    ];
+    const inputs = observed(0, { running: 1, idle: 2 }, { idleWorkers, arrivalsPerS: 0 });
+    const decision = decideScaling(inputs, aws);
+    expect(decision).toMatchObject({ action: 'scaleIn', terminate: ['a', 'b'], desired: 1 });
+    expect(decision.reason).toContain('idle, with no upload for a minute');
+    // With a job still queued, the backlog decides; with the rate unknown, the window does.
+    expect(decideScaling({ ...inputs, visible: 1 }, aws).action).toBe('hold');
+    expect(decideScaling({ ...inputs, arrivalsPerS: undefined }, aws).action).toBe('hold');
+  });
+
+  it('keeps an idle worker within its billed minute: stopping it would save nothing', () => {
+    const settings = { ...aws, billingMinimumMs: 60_000 };
+    const young = [{ id: 'a', idleForMs: 120_000, launchedForMs: 45_000 }];
+    const held = decideScaling(
+      observed(0, { running: 1, idle: 1 }, { idleWorkers: young, arrivalsPerS: 0 }),
+      settings,
+    );
+    expect(held.action).toBe('hold');
+    expect(held.reason).toContain('within their billed 60.0 s');
+
+    const paidUp = [{ id: 'a', idleForMs: 120_000, launchedForMs: 61_000 }];
+    expect(
+      decideScaling(observed(0, { running: 1, idle: 1 }, { idleWorkers: paidUp }), settings),
+    ).toMatchObject({ action: 'scaleIn', terminate: ['a'] });
   });
 
   it('never scales below the minimum, and never busy workers', () => {
@@ -116,12 +147,45 @@ describe('scaling policy v2: backlog per worker with boot time and latency in vi
     expect(busy).toMatchObject({ action: 'hold', terminate: [] });
   });
 
+  it('launches for the arrival rate when uploads come faster than the fleet serves them at 80 % busy', () => {
+    // 2.5 uploads/s of 1 s each need ceil(2.5 / 0.8) = 4 workers; the backlog alone (5) would not scale.
+    const decision = decideScaling(observed(5, { running: 2 }, { arrivalsPerS: 2.5 }), aws);
+    expect(decision).toMatchObject({ action: 'scaleOut', launch: 2, desired: 4 });
+    expect(decision.derived).toMatchObject({ workersForRate: 4 });
+    expect(decision.reason).toContain('uploads at 2.50/s need 4 workers at 80 % busy');
+  });
+
+  it('does not launch for a rate the fleet on hand keeps up with until a new worker could boot', () => {
+    // One worker at 1 upload/s is fully busy: the 40 s of a boot bring 40 s of work, which it does.
+    expect(decideScaling(observed(0, { running: 1 }, { arrivalsPerS: 1 }), aws).action).toBe('hold');
+    expect(decideScaling(observed(0, { running: 1 }, { arrivalsPerS: 1.2 }), aws)).toMatchObject({
+      action: 'scaleOut',
+      launch: 1,
+    });
+  });
+
+  it('scales in only below what the arrival rate needs at 60 % busy, short of the 80 % it scales out at', () => {
+    // 1.5 uploads/s: 2 workers at 80 % busy, 3 at 60 %. With 3, none is stopped, though 2 would do.
+    const idleWorkers = [{ id: 'a', idleForMs: 300_000, launchedForMs: 600_000 }];
+    const decision = decideScaling(
+      observed(0, { running: 2, idle: 1 }, { idleWorkers, arrivalsPerS: 1.5 }),
+      aws,
+    );
+    expect(decision.action).toBe('hold');
+    expect(decision.derived).toMatchObject({ workersForRate: 2, workersKeptForRate: 3 });
+    expect(decision.reason).toContain('uploads at 1.50/s keep 3');
+    // At 1 upload/s, 2 are kept: the idle one goes.
+    expect(
+      decideScaling(observed(0, { running: 2, idle: 1 }, { idleWorkers, arrivalsPerS: 1 }), aws),
+    ).toMatchObject({ action: 'scaleIn', terminate: ['a'] });
+  });
+
   it('explains itself with its inputs, settings and a readable reason', () => {
     const inputs = observed(100, { running: 1 });
     const decision = decideScaling(inputs, aws);
     expect(decision.inputs).toEqual(inputs);
     expect(decision.settings).toEqual(aws);
-    expect(decision.policy).toBe('backlog-latency-v2');
+    expect(decision.policy).toBe('backlog-latency-v3');
     expect(decision.reason).toBe(
       '1 running + 0 idle + 0 pending = 1; backlog 100 at 1000 ms each is 100.0 s of work; 50.0 s would be left after the acceptable 50.0 s: launch 5',
     );
@@ -132,7 +196,7 @@ function ids(n: number, ageMs: number) {
   return Array.from({ length: n }, (_, i) => ({ id: `p${i}`, ageMs }));
 }
 
-describe('scaling policy v2 when the acceptable latency is shorter than a boot', () => {
+describe('scaling policy v3 when the acceptable latency is shorter than a boot', () => {
   it('launches more, never fewer, as the latency tightens past the boot time', () => {
     const inputs = observed(100, { running: 1 });
     const launchAt = (acceptableLatencyMs: number) =>

@@ -13,12 +13,17 @@ export interface ScalingInputs {
   /** Messages received by a worker and not yet deleted. */
   inFlight: number;
   workers: WorkerCounts;
-  /** Idle workers, longest idle first: the only candidates for scale-in. */
-  idleWorkers: Array<{ id: string; idleForMs: number }>;
+  /**
+   * Idle workers, longest idle first: the only candidates for scale-in; with how long since each
+   * was launched, when known (for the billed minute).
+   */
+  idleWorkers: Array<{ id: string; idleForMs: number; launchedForMs?: number }>;
   /** Workers launched and not yet running, with their age: capacity on the way. */
   pendingWorkers: Array<{ id: string; ageMs: number }>;
   /** Measured time one worker spends per image (moving average); undefined until measured. */
   serviceTimeMs?: number;
+  /** Jobs uploaded per second over the last minute; undefined when not observed. */
+  arrivalsPerS?: number;
 }
 
 /** The policy's numbers. Defaults differ per backend: see `LOCAL_SCALING` and `AWS_SCALING`. */
@@ -37,6 +42,12 @@ export interface ScalingSettings {
   scaleInStabilisationMs: number;
   /** Most workers stopped in one decision. */
   maxScaleInPerStep: number;
+  /**
+   * The shortest time a launched worker is billed for: EC2 bills Linux instances per second, at
+   * least 60 s from launch. An idle worker younger than this is kept, since stopping it saves
+   * nothing. Default 0 (local processes cost nothing to keep).
+   */
+  billingMinimumMs?: number;
 }
 
 /** Embedded default: processes boot in about a second and classify an image in tens of ms. */
@@ -58,6 +69,7 @@ export const AWS_SCALING: ScalingSettings = {
   defaultServiceTimeMs: 1_000,
   scaleInStabilisationMs: 20_000,
   maxScaleInPerStep: 19,
+  billingMinimumMs: 60_000,
 };
 
 /** The controller's cooldown on AWS: no scale-in for this long after a scaling action. */
@@ -88,18 +100,39 @@ export interface ScalingDecision {
 export type ScalingPolicy = (inputs: ScalingInputs, settings: ScalingSettings) => ScalingDecision;
 
 const clamp = (n: number, min: number, max: number) => Math.min(max, Math.max(min, n));
+
+/**
+ * How busy the uploads may keep the workers: the fleet the arrival rate needs is its work per
+ * second ÷ 0.8, so that a worker is free a fifth of the time and a queue does not build up from
+ * the randomness of arrivals alone (at 100 % busy, the wait of an M/M/c queue grows without bound).
+ */
+export const TARGET_UTILISATION = 0.8;
+
+/**
+ * Scale-in keeps the fleet the arrival rate needs at this lower utilisation: the gap to
+ * {@link TARGET_UTILISATION} is the hysteresis that keeps the minute-to-minute noise of a steady
+ * rate (±10 % at 2 uploads/s) from stopping a worker and launching it again.
+ */
+export const SCALE_IN_UTILISATION = 0.6;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /**
- * Backlog per worker, with boot time and latency in view (policy v2). Pure.
+ * Backlog per worker, with boot time and latency in view (policy v3). Pure.
  *
  * - Target backlog per worker = acceptable latency ÷ service time.
  * - Scale out at once when running and pending workers cannot drain the backlog within the
  *   acceptable latency: launch enough that they can, counting each new worker only from the
  *   moment it will have booted, and pending workers from the moment theirs ends. A worker that
  *   would arrive after the backlog is drained is not launched.
- * - Scale in only idle workers that have been idle for the stabilisation window, a bounded
- *   number per step, never below what the backlog needs or the minimum.
+ * - Scale out, too, when uploads arrive faster than the fleet serves them at
+ *   {@link TARGET_UTILISATION}: launch what the arrival rate of the last minute needs, unless the
+ *   fleet on hand is done, with what arrives meanwhile, before a new worker could boot.
+ * - Scale in only idle workers, a bounded number per step, never below the minimum, what the
+ *   backlog needs, or what the arrival rate needs at {@link SCALE_IN_UTILISATION}; and of those,
+ *   only ones idle for the stabilisation window, or sooner once nothing is queued and nothing
+ *   was uploaded for a minute (the end of a burst: the ski-rental rule keeps an idle worker only
+ *   while a job may still come for it). An idle worker within its billed minimum
+ *   (`billingMinimumMs`) is kept: stopping it would save nothing.
  */
 export const decideScaling: ScalingPolicy = (inputs, settings) => {
   const { minWorkers, maxWorkers, acceptableLatencyMs: latency, expectedBootMs: boot } = settings;
@@ -119,6 +152,12 @@ export const decideScaling: ScalingPolicy = (inputs, settings) => {
     inputs.pendingWorkers.reduce((sum, w) => sum + Math.max(0, latency - readyIn(w.ageMs)), 0);
   const leftAtArrival = workMs - doneByArrival;
   const leftAtLatency = workMs - doneWithinLatency;
+  const arrivalsPerS = inputs.arrivalsPerS ?? 0;
+  const workersBusy = (arrivalsPerS * serviceMs) / 1000;
+  const forRate = Math.ceil(workersBusy / TARGET_UTILISATION);
+  const keptForRate = Math.ceil(workersBusy / SCALE_IN_UTILISATION);
+  // Work that arrives while a worker launched now boots: the backlog it will find.
+  const arrivingDuringBoot = (arrivalsPerS * boot * serviceMs) / 1000;
   const derived = {
     serviceTimeMs: serviceMs,
     targetBacklogPerWorker: target,
@@ -126,8 +165,11 @@ export const decideScaling: ScalingPolicy = (inputs, settings) => {
     workMs,
     leftAtArrival,
     leftAtLatency,
+    arrivalsPerS,
+    workersForRate: forRate,
+    workersKeptForRate: keptForRate,
   };
-  const base = { capacity, inputs, settings, derived, policy: 'backlog-latency-v2' };
+  const base = { capacity, inputs, settings, derived, policy: 'backlog-latency-v3' };
   const have = `${running} running + ${idle} idle + ${pending} pending = ${capacity}`;
   const hold = (why: string): ScalingDecision => ({
     ...base,
@@ -169,23 +211,52 @@ export const decideScaling: ScalingPolicy = (inputs, settings) => {
     );
   }
 
-  const needed = clamp(Math.ceil(backlog / target), minWorkers, maxWorkers);
-  const settled = inputs.idleWorkers.filter((w) => w.idleForMs >= settings.scaleInStabilisationMs);
+  // Uploads arrive faster than the fleet serves them at the target utilisation: the backlog will
+  // grow, so launch for the rate now, unless even with what arrives during a boot the fleet on
+  // hand is done before a new worker could help.
+  if (forRate > capacity && capacity < maxWorkers && leftAtArrival + arrivingDuringBoot > 0) {
+    const launch = clamp(forRate - capacity, 1, maxWorkers - capacity);
+    return out(
+      launch,
+      `uploads at ${arrivalsPerS.toFixed(2)}/s need ${forRate} workers at ${TARGET_UTILISATION * 100} % busy`,
+    );
+  }
+
+  const needed = clamp(Math.max(Math.ceil(backlog / target), keptForRate), minWorkers, maxWorkers);
+  const billedMinimum = settings.billingMinimumMs ?? 0;
+  const paidFor = (w: ScalingInputs['idleWorkers'][number]) => (w.launchedForMs ?? Infinity) < billedMinimum;
+  // Ski rental: an idle worker is kept while the next job may come for it — the stabilisation
+  // window, about half a boot — but not once nothing is queued and nothing was uploaded for a
+  // minute, the end of a burst, where keeping it only adds cost. (A gap between uploads that come
+  // at random is no end: a minute without one at even 0.1 per second is rarer than 1 in 400.)
+  // Within its billed minute it costs nothing.
+  const burstOver = backlog === 0 && inputs.arrivalsPerS === 0;
+  const settled = inputs.idleWorkers.filter(
+    (w) => !paidFor(w) && (w.idleForMs >= settings.scaleInStabilisationMs || burstOver),
+  );
   const surplus = Math.min(capacity - needed, settings.maxScaleInPerStep, settled.length);
   if (surplus > 0) {
     const terminate = settled.slice(0, surplus).map((w) => w.id);
+    const why = settled.slice(0, surplus).every((w) => w.idleForMs >= settings.scaleInStabilisationMs)
+      ? `idle for over ${seconds(settings.scaleInStabilisationMs)}`
+      : 'idle, with no upload for a minute';
     return {
       ...base,
       action: 'scaleIn',
       desired: capacity - terminate.length,
       launch: 0,
       terminate,
-      reason: `${have}; backlog ${backlog} needs ${needed}: stop ${terminate.length} idle for over ${seconds(settings.scaleInStabilisationMs)}`,
+      reason: `${have}; backlog ${backlog} needs ${needed}: stop ${terminate.length} ${why}`,
     };
   }
   if (capacity > needed)
     return hold(
-      `backlog ${backlog} needs ${needed}; no worker idle for ${seconds(settings.scaleInStabilisationMs)} yet`,
+      inputs.idleWorkers.some(paidFor)
+        ? `backlog ${backlog} needs ${needed}; idle workers are within their billed ${seconds(billedMinimum)}`
+        : `backlog ${backlog} needs ${needed}; no worker idle for ${seconds(settings.scaleInStabilisationMs)} yet`,
     );
-  return hold(`backlog ${backlog} (${seconds(workMs)} of work) drains within ${seconds(latency)}`);
+  const forRateNote = keptForRate > 0 ? `; uploads at ${arrivalsPerS.toFixed(2)}/s keep ${keptForRate}` : '';
+  return hold(
+    `backlog ${backlog} (${seconds(workMs)} of work) drains within ${seconds(latency)}${forRateNote}`,
+  );
 };

@@ -24,6 +24,9 @@ export interface BacklogCounts {
  */
 export const randomLaunchNonce = (): string => randomBytes(10).toString('hex');
 
+/** The arrival rate the policy sees is that of the uploads of the last minute. */
+const ARRIVAL_WINDOW_S = 60;
+
 /** Weight of the newest sample in the service-time moving average. */
 const SERVICE_TIME_ALPHA = 0.2;
 
@@ -32,10 +35,13 @@ const SERVICE_TIME_ALPHA = 0.2;
  * same code: each `tick()` gathers the backlog and the fleet (from the machines), asks the pure
  * policy for a decision and offers it to the controller machine. Holds are recorded only when
  * they change the picture (action, desired or capacity), so a quiet service does not fill the log.
- * The service time per image is a moving average kept from the `JobClassified` events.
+ * The service time per image is a moving average kept from the `JobClassified` events, and the
+ * arrival rate of the last minute is counted from the `JobUploaded` ones.
  */
 export class ScalingLoop {
   private serviceTimeMs?: number;
+  /** Uploads per second of the clock, for the last {@link ARRIVAL_WINDOW_S} seconds (a ring). */
+  private readonly arrivals = Array.from({ length: ARRIVAL_WINDOW_S }, () => ({ second: -1, count: 0 }));
 
   constructor(
     private readonly host: ActorHost,
@@ -46,7 +52,13 @@ export class ScalingLoop {
     private readonly launchNonce: () => string = randomLaunchNonce,
   ) {
     host.changes$.subscribe(({ actor, event }) => {
-      if (actor.kind !== JOB || event.type !== 'JobClassified') return;
+      if (actor.kind !== JOB) return;
+      if (event.type === 'JobUploaded') {
+        const { at } = event.data as { at?: number };
+        this.countArrival(at ?? event.recordedAt);
+        return;
+      }
+      if (event.type !== 'JobClassified') return;
       const { serviceMs } = event.data as { serviceMs?: number };
       const sample = serviceMs ?? serviceTimeOf(actor.snapshot.context as JobContext);
       if (sample === undefined || !(sample > 0)) return;
@@ -119,11 +131,38 @@ export class ScalingLoop {
       const context = worker.snapshot.context as WorkerContext;
       if (!(state in workers)) continue;
       workers[state as keyof typeof workers]++;
-      if (state === 'idle') idleWorkers.push({ id: worker.id, idleForMs: now - (context.idleSince ?? now) });
+      if (state === 'idle')
+        idleWorkers.push({
+          id: worker.id,
+          idleForMs: now - (context.idleSince ?? now),
+          launchedForMs: now - context.launchedAt,
+        });
       if (state === 'pending') pendingWorkers.push({ id: worker.id, ageMs: now - context.launchedAt });
     }
     idleWorkers.sort((a, b) => b.idleForMs - a.idleForMs);
-    return { visible, inFlight, workers, idleWorkers, pendingWorkers, serviceTimeMs: this.serviceTimeMs };
+    return {
+      visible,
+      inFlight,
+      workers,
+      idleWorkers,
+      pendingWorkers,
+      serviceTimeMs: this.serviceTimeMs,
+      arrivalsPerS: this.arrivalsPerS(now),
+    };
+  }
+
+  private countArrival(at: number): void {
+    const second = Math.floor(at / 1000);
+    const bucket = this.arrivals[second % ARRIVAL_WINDOW_S];
+    if (bucket.second !== second) Object.assign(bucket, { second, count: 0 });
+    bucket.count++;
+  }
+
+  /** Uploads per second over the last {@link ARRIVAL_WINDOW_S} seconds before `now`. */
+  private arrivalsPerS(now: number): number {
+    const second = Math.floor(now / 1000);
+    const recent = this.arrivals.filter((b) => b.second > second - ARRIVAL_WINDOW_S && b.second <= second);
+    return recent.reduce((sum, b) => sum + b.count, 0) / ARRIVAL_WINDOW_S;
   }
 }
 
