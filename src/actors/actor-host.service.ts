@@ -20,8 +20,9 @@ import { EventStore, StoredEvent } from '../ports/event-store.port';
 import { ActorCheckpoint, machinesIdentity } from './actor-checkpoint';
 import { ActorExistsError, UnknownActorError, UnknownStreamKindError } from './actor-host.errors';
 import { ACTOR_KINDS, ActorKind, kindOfStream } from './actor-kinds';
-import { EffectContext, EffectHandlers } from './effect-handlers';
+import { EffectHandlers } from './effect-handlers';
 import { EffectRetries } from './effect-retries';
+import { AnyEffectHandler, EffectHandlerRegistry, EffectRunner } from './effect-runner';
 import { SetAside } from './set-aside';
 import { PendingTimer, TimerBook } from './timer-book';
 
@@ -68,8 +69,6 @@ export interface OwedEffects {
   effects: Effect[];
 }
 
-type AnyEffectHandler = (params: Effect['params'], context: EffectContext) => unknown;
-
 /**
  * Hosts every job, worker and controller machine on top of the event log, which stays the
  * source of truth. On boot it takes back the actors its {@link Checkpoint} holds and folds the
@@ -91,13 +90,13 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
   private readonly logger = new Logger(ActorHost.name);
   private readonly actors = new Map<string, Actor>();
   private readonly owed = new Map<string, OwedEffects>();
-  private readonly handlers = new Map<ActorKind['name'], Record<string, AnyEffectHandler>>();
+  private readonly handlers: EffectHandlerRegistry = new Map();
   private readonly timers = new TimerBook();
   private readonly armed = new Map<string, TimerHandle>();
   private readonly streams = new KeyedQueue();
-  private readonly inFlightEffects = new Set<Promise<void>>();
   private readonly changes = new Subject<ActorChange>();
   private readonly retries: EffectRetries;
+  private readonly effects: EffectRunner;
   private live = false;
   private stopped = false;
   private readonly actorCheckpoint: ActorCheckpoint;
@@ -114,6 +113,10 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     @Optional() readonly checkpoint: Checkpoint = new Checkpoint(),
   ) {
     this.retries = new EffectRetries(clock);
+    this.effects = new EffectRunner(this, this.handlers, this.retries, {
+      wanted: (streamId, event) => !this.stopped && this.stillWanted(streamId, event),
+      stopped: () => this.stopped,
+    });
     this.actorCheckpoint = new ActorCheckpoint({ actors: this.actors, owed: this.owed, timers: this.timers });
     checkpoint.add(this.actorCheckpoint);
   }
@@ -234,7 +237,7 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     this.live = true;
     this.timers.pending().forEach((timer) => this.arm(timer));
     if (this.owed.size > 0) this.logger.log({ msg: 'resuming owed effects', actors: this.owed.size });
-    for (const [streamId, owed] of this.owed) this.execute(streamId, owed.kind, owed.event, owed.effects);
+    for (const [streamId, owed] of this.owed) this.effects.run(streamId, owed.kind, owed.event, owed.effects);
   }
 
   /**
@@ -290,8 +293,8 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
 
   /** Resolves once no effect is running (including effects started by effects, and retries waiting). */
   async settle(): Promise<void> {
-    while (this.inFlightEffects.size > 0 || this.streams.busy) {
-      await Promise.all([...this.inFlightEffects, this.streams.idle()]);
+    while (this.effects.busy || this.streams.busy) {
+      await Promise.all([this.effects.idle(), this.streams.idle()]);
     }
   }
 
@@ -315,7 +318,7 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     const { started, cancelled } = this.timers.apply(streamId, type, next.effects, data.at);
     cancelled.forEach((timerId) => this.disarm(streamId, timerId));
     started.forEach((timer) => this.arm(timer));
-    this.execute(streamId, owner.kind, stored, withoutTimers(next.effects));
+    if (this.live) this.effects.run(streamId, owner.kind, stored, withoutTimers(next.effects));
     return { accepted: true, actor: committed, event: stored };
   }
 
@@ -360,69 +363,6 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
   /** Whether the effects asked for at `event` are still wanted: the actor has not moved on. */
   private stillWanted(streamId: string, event: StoredEvent): boolean {
     return this.owed.get(streamId)?.event === event || this.actors.get(streamId)?.version === event.version;
-  }
-
-  private execute(streamId: string, kind: ActorKind, event: StoredEvent, effects: Effect[]): void {
-    if (effects.length === 0 || !this.live) return;
-    const running: Promise<void> = (async () => {
-      // All the effects one step asked for run, in order, even once an earlier one has moved the
-      // actor on (a lost worker's forced stop, then the release of its jobs); only retries stop.
-      for (const effect of effects) {
-        if (this.stopped) return;
-        await this.perform(kind, effect, streamId, event);
-      }
-    })().finally(() => this.inFlightEffects.delete(running));
-    this.inFlightEffects.add(running);
-  }
-
-  /** Runs one effect, retrying it with backoff; when it keeps failing, tells its actor. */
-  private async perform(
-    kind: ActorKind,
-    effect: Effect,
-    streamId: string,
-    event: StoredEvent,
-  ): Promise<void> {
-    const handler = this.handlers.get(kind.name)?.[effect.type];
-    const context: EffectContext = { streamId, event, host: this };
-    const givenUp = handler
-      ? await this.retries.run(
-          () => handler(effect.params, context),
-          { effect: effect.type, streamId },
-          () => !this.stopped && this.stillWanted(streamId, event),
-        )
-      : { error: new Error(`no handler for effect ${effect.type}`), attempts: 1 };
-    if (givenUp) await this.reportFailure(streamId, effect, givenUp.error, givenUp.attempts);
-  }
-
-  private async reportFailure(
-    streamId: string,
-    effect: Effect,
-    error: unknown,
-    attempts: number,
-  ): Promise<void> {
-    if (this.stopped) return;
-    try {
-      const result = await this.dispatch(streamId, {
-        type: 'EffectFailed',
-        effect: effect.type,
-        reason: errorMessage(error),
-        attempts,
-      });
-      if (!result.accepted) {
-        this.logger.error({
-          msg: 'a failed effect changes nothing in its actor',
-          effect: effect.type,
-          streamId,
-        });
-      }
-    } catch (failure) {
-      this.logger.error({
-        msg: 'effect failure not recorded',
-        effect: effect.type,
-        streamId,
-        error: errorMessage(failure),
-      });
-    }
   }
 
   private arm(timer: PendingTimer): void {
