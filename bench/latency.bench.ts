@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createClassifier } from '../src/classifier/classifier.factory';
 import { datasetCacheDir } from '../src/datasets/dataset-fetcher';
 import { findRepoRoot } from '../src/models/model-sources';
-import { cpuSeconds, pidOfWorker, sleep, startControlPlane, workersRunning } from './control-plane';
+import { cpuSeconds, sleep, startControlPlane, workerPids, workersRunning } from './control-plane';
 
 /**
  * What one user waiting on one picture pays for the service: sequential `POST /` (the course
@@ -118,10 +118,7 @@ async function main(): Promise<void> {
     }
 
     // The idle worker: what it spends while nothing is asked of it.
-    const { workers } = (await (await fetch(`${plane.url}/api/fleet`)).json()) as {
-      workers: { id: string }[];
-    };
-    const pid = pidOfWorker(workers[0].id);
+    const [pid] = await workerPids(plane.url);
     let idleCorePercent: number | undefined;
     if (pid) {
       await sleep(1_000);

@@ -100,6 +100,7 @@ export interface ScalingDecision {
 export type ScalingPolicy = (inputs: ScalingInputs, settings: ScalingSettings) => ScalingDecision;
 
 const clamp = (n: number, min: number, max: number) => Math.min(max, Math.max(min, n));
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /**
  * How busy the uploads may keep the workers: the fleet the arrival rate needs is its work per
@@ -114,7 +115,6 @@ export const TARGET_UTILISATION = 0.8;
  * rate (±10 % at 2 uploads/s) from stopping a worker and launching it again.
  */
 export const SCALE_IN_UTILISATION = 0.6;
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /**
  * Backlog per worker, with boot time and latency in view (policy v3). Pure.
@@ -236,8 +236,9 @@ export const decideScaling: ScalingPolicy = (inputs, settings) => {
   );
   const surplus = Math.min(capacity - needed, settings.maxScaleInPerStep, settled.length);
   if (surplus > 0) {
-    const terminate = settled.slice(0, surplus).map((w) => w.id);
-    const why = settled.slice(0, surplus).every((w) => w.idleForMs >= settings.scaleInStabilisationMs)
+    const stopping = settled.slice(0, surplus);
+    const terminate = stopping.map((w) => w.id);
+    const why = stopping.every((w) => w.idleForMs >= settings.scaleInStabilisationMs)
       ? `idle for over ${seconds(settings.scaleInStabilisationMs)}`
       : 'idle, with no upload for a minute';
     return {

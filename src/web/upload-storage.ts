@@ -6,16 +6,13 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { UploadedFile } from '../jobs/uploaded-file';
 
 /** A file larger than this always goes to disk: 4 MiB. */
 export const LARGEST_FILE_IN_MEMORY = 4 * 1024 * 1024;
 
 /** What the storage sets on multer's file: its bytes in memory, or the temporary file holding them. */
-export interface StoredUpload {
-  buffer?: Buffer;
-  path?: string;
-  size: number;
-}
+export type StoredUpload = Pick<UploadedFile, 'buffer' | 'path' | 'size'>;
 
 type MulterFile = Express.Multer.File;
 type Done = (error?: unknown, info?: Partial<MulterFile>) => void;
@@ -30,8 +27,8 @@ type Done = (error?: unknown, info?: Partial<MulterFile>) => void;
  */
 export class UploadStorage implements StorageEngine {
   private heldBytes = 0;
-  /** The buffers handed out, each with the bytes it holds of the budget. */
-  private readonly held = new Map<Buffer, number>();
+  /** The buffers handed out and not released yet: the budget they hold is their length. */
+  private readonly held = new Set<Buffer>();
 
   /**
    * @param folder where files that do not stay in memory are written.
@@ -73,7 +70,7 @@ export class UploadStorage implements StorageEngine {
     const onEnd = () => {
       detach();
       const buffer = Buffer.concat(chunks, size);
-      this.held.set(buffer, size);
+      this.held.add(buffer);
       done(null, { buffer, size });
     };
     const onError = (error: Error) => {
@@ -95,13 +92,7 @@ export class UploadStorage implements StorageEngine {
 
   /** Lets go of an uploaded file: gives its bytes back to the budget, or deletes its temporary file. */
   async release(file: StoredUpload): Promise<void> {
-    if (file.buffer) {
-      const bytes = this.held.get(file.buffer);
-      if (bytes !== undefined) {
-        this.held.delete(file.buffer);
-        this.heldBytes -= bytes;
-      }
-    }
+    if (file.buffer && this.held.delete(file.buffer)) this.heldBytes -= file.buffer.length;
     if (file.path) await rm(file.path, { force: true });
   }
 
