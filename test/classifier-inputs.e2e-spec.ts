@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { runInThisContext } from 'node:vm';
@@ -31,6 +33,30 @@ describe(`classifier (${DEFAULT_MODEL_ID}) on real and broken inputs`, () => {
   afterAll(async () => {
     await classifier?.release();
   });
+
+  // In its own process: jest's process.env is a copy, which the native library never reads.
+  it.each([
+    ['unset', undefined, false],
+    ['0', '0', true],
+  ])(
+    "leaves ONNX Runtime's telemetry log behind only when asked to (ORT_DISABLE_TELEMETRY %s)",
+    (_, value, left) => {
+      const factory = path.join(repoRoot, 'dist', 'src', 'classifier', 'classifier.factory.js');
+      const script = `require(${JSON.stringify(factory)})
+      .createClassifier({ repoRoot: ${JSON.stringify(repoRoot)} })
+      .then((classifier) => classifier.release())
+      .then(() => console.log(process.pid));`;
+      const child = spawnSync(process.execPath, ['-e', script], {
+        encoding: 'utf8',
+        env: { ...process.env, ORT_DISABLE_TELEMETRY: value },
+        timeout: 60_000,
+      });
+      expect(child.status).toBe(0);
+      const log = `/tmp/mat-debug-${child.stdout.trim()}.log`;
+      expect(existsSync(log)).toBe(left);
+      rmSync(log, { force: true });
+    },
+  );
 
   it('names the photos as their PROVENANCE records: parrot → macaw, hot_dog → hot dog', async () => {
     const [parrot, hotDog] = await Promise.all(

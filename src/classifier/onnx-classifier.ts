@@ -57,6 +57,10 @@ export class OnnxClassifier {
   static async load(files: ModelFiles, options: OnnxClassifierOptions = {}): Promise<OnnxClassifier> {
     const { manifest } = files;
     const labels = await readLabels(files.labelsPath, manifest);
+    // ONNX Runtime 1.30 starts a telemetry client with its first session: it leaves an empty
+    // /tmp/mat-debug-<pid>.log behind each process and tries to upload over HTTPS. A service that
+    // runs offline wants neither; an operator who does can set the variable to 0.
+    process.env.ORT_DISABLE_TELEMETRY ??= '1';
     const session = await ort.InferenceSession.create(files.modelPath, {
       intraOpNumThreads: options.intraOpNumThreads ?? 2,
       interOpNumThreads: 1,
