@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { datasetCacheDir } from '../src/datasets/dataset-fetcher';
 import { findRepoRoot } from '../src/models/model-sources';
 import { cpuSeconds, startControlPlane, workerPids, workersRunning } from './control-plane';
+import { MultipartBody, multipartBody, postMultipart } from './multipart-client';
 
 /**
  * How many uploads the web tier accepts per second: CONCURRENCY clients post `POST /api/jobs`
@@ -20,50 +20,8 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const FILES_PER_REQUEST = 10;
 
-interface Body {
-  type: string;
-  bytes: Buffer;
-}
-
-/** A multipart body with `images` in field `files`. */
-function multipart(images: Buffer[], offset: number): Body {
-  const boundary = `----bench-${randomBytes(8).toString('hex')}`;
-  const parts = images.flatMap((bytes, i) => [
-    Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="image-${offset + i}.jpg"\r\n` +
-        'Content-Type: image/jpeg\r\n\r\n',
-    ),
-    bytes,
-    Buffer.from('\r\n'),
-  ]);
-  return {
-    type: `multipart/form-data; boundary=${boundary}`,
-    bytes: Buffer.concat([...parts, Buffer.from(`--${boundary}--\r\n`)]),
-  };
-}
-
-function post(url: string, agent: Agent, body: Body): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${url}/api/jobs`,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': body.type, 'content-length': body.bytes.length },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode!));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body.bytes);
-  });
-}
-
 /** Posts every body, CONCURRENCY at a time; returns the accepted files per second and the request rate. */
-async function run(url: string, bodies: Body[], filesPerRequest: number) {
+async function run(url: string, bodies: MultipartBody[], filesPerRequest: number) {
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   let next = 0;
   let accepted = 0;
@@ -71,7 +29,7 @@ async function run(url: string, bodies: Body[], filesPerRequest: number) {
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < bodies.length) {
-        const status = await post(url, agent, bodies[next++]);
+        const { status } = await postMultipart(`${url}/api/jobs`, agent, bodies[next++]);
         if (status !== 202) throw new Error(`POST /api/jobs answered ${status}`);
         accepted += filesPerRequest;
       }
@@ -87,9 +45,10 @@ async function main(): Promise<void> {
     .sort()
     .map((name) => readFileSync(join(IMAGES_DIR, name)));
   const pick = (i: number) => images[i % images.length];
-  const single = Array.from({ length: REQUESTS }, (_, i) => multipart([pick(i)], i));
+  const single = Array.from({ length: REQUESTS }, (_, i) => multipartBody('files', [pick(i)], i));
   const batched = Array.from({ length: REQUESTS / FILES_PER_REQUEST }, (_, i) =>
-    multipart(
+    multipartBody(
+      'files',
       Array.from({ length: FILES_PER_REQUEST }, (_, k) => pick(i * FILES_PER_REQUEST + k)),
       i * FILES_PER_REQUEST,
     ),

@@ -111,13 +111,18 @@ describe('PROFILE=aws against S3- and SQS-compatible servers, worker processes s
     expect(
       (sqs.requests.get('DeleteMessage') ?? 0) + (sqs.requests.get('DeleteMessageBatch') ?? 0),
     ).toBeGreaterThan(0);
-    // The bytes went through the S3 endpoint: every input and every output is in the bucket.
-    const listed = await s3Client.send(new ListObjectsV2Command({ Bucket: BUCKET }));
-    const keys = new Set((listed.Contents ?? []).map((object) => object.Key));
-    for (const id of ids) {
-      expect(keys.has(`inputs/${id}`)).toBe(true);
-      expect(keys.has(`outputs/${id}.json`)).toBe(true);
-    }
+    // The bytes went through the S3 endpoint: every input and every output is in the bucket (a
+    // worker writes an output while it reports the job, so the last ones may still be on their way).
+    const keys = await waitFor(
+      'every output in the bucket',
+      async () => {
+        const listed = await s3Client.send(new ListObjectsV2Command({ Bucket: BUCKET }));
+        const keys = new Set((listed.Contents ?? []).map((object) => object.Key));
+        return ids.every((id) => keys.has(`outputs/${id}.json`)) ? keys : undefined;
+      },
+      10_000,
+    );
+    for (const id of ids) expect(keys.has(`inputs/${id}`)).toBe(true);
     // ...and nothing took the local path: no queue file, no object folder beside the event log.
     const paths = localPaths(dataDir);
     expect(existsSync(paths.events)).toBe(true);

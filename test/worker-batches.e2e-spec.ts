@@ -1,7 +1,9 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeMessage, WorkerReport, WorkerReportsSchema } from '../src/pipeline/messages';
+import { localPaths } from '../src/adapters/local/local-adapters';
+import { decodeMessage, objectKeys, WorkerReport, WorkerReportsSchema } from '../src/pipeline/messages';
 import { waitFor } from './support/control-plane-process';
 import { datasetImages } from './support/paths';
 import { enqueueImages, openDataDir, spawnWorker } from './support/standalone-worker';
@@ -92,6 +94,59 @@ describe('the jobs one worker receives together', () => {
       ['job0', 'the batch took longer than 1 ms; given up'],
       ['job1', 'the batch took longer than 1 ms; given up'],
     ]);
+  }, 90_000);
+
+  it('leaves a job whose output could not be written for another delivery, which writes it', async () => {
+    await enqueueImages(dataDir, datasetImages('ilsvrc2012-val-sample').slice(0, 2));
+    const { queues, objects } = openDataDir(dataDir);
+    // Another writer holds the object store's write lock: the worker reads its inputs, but each
+    // output write waits out its busy timeout and fails.
+    const writer = new Database(localPaths(dataDir).objects);
+    writer.exec('BEGIN IMMEDIATE');
+    const worker = spawnWorker(dataDir, { WORKER_BATCH_SIZE: '2', VISIBILITY_TIMEOUT_MS: '1000' });
+    const messages: WorkerReport[][] = [];
+    const reports = () => messages.flat();
+    const classified = () => reports().filter((r) => r.kind === 'jobClassified');
+    await waitFor(
+      'both jobs reported classified',
+      async () => {
+        await collectMessages(queues, messages);
+        return classified().length >= 2 ? true : undefined;
+      },
+      60_000,
+      10,
+    );
+    // Reported, yet not deleted: their requests are still on the queue...
+    const counts = await queues.requests.approximateCounts();
+    expect(counts.visible + counts.inFlight).toBe(2);
+    // ...and delivered again once the writes failed (no delivery comes back before its batch ended).
+    await waitFor(
+      'a job received a second time',
+      async () => {
+        await collectMessages(queues, messages);
+        return reports().some((r) => r.kind === 'jobStarted' && r.attempt === 2) ? true : undefined;
+      },
+      60_000,
+      10,
+    );
+    writer.exec('ROLLBACK');
+    writer.close();
+    await waitFor(
+      'both outputs written and both requests deleted',
+      async () => {
+        await collectMessages(queues, messages);
+        const left = await queues.requests.approximateCounts();
+        const written = await Promise.all(['job0', 'job1'].map((id) => objects.head(objectKeys.output(id))));
+        return left.visible + left.inFlight === 0 && written.every(Boolean) ? true : undefined;
+      },
+      60_000,
+      10,
+    );
+    worker.child.kill('SIGTERM');
+    expect(await worker.exit).toBe(0);
+    expect(jobsOf(reports(), 'jobClassified').sort()).toEqual(['job0', 'job0', 'job1', 'job1']);
+    await Promise.all(Object.values(queues).map((q) => q.close()));
+    await objects.close();
   }, 90_000);
 
   it('refuses an image over MAX_IMAGE_PIXELS itself, whatever the control plane let through', async () => {

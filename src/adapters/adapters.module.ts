@@ -19,15 +19,16 @@ import { createEc2Client } from './aws/aws-clients';
 import { Ec2Compute } from './aws/ec2-compute';
 import { Backend, BACKEND, openBackend } from './backend';
 import { DataDirLock } from './local/data-dir-lock';
-import { FsObjectStore } from './local/fs-object-store';
+import { moveLegacyObjects } from './local/legacy-objects';
 import { createWorkerProcesses, localPaths } from './local/local-adapters';
 import { SqliteEventStore } from './local/sqlite-event-store';
+import { SqliteObjectStore } from './local/sqlite-object-store';
 
-/** A temporary file this old is no put in progress any more but one a killed writer left. */
+/** A large body's file that no object names, this old, is no put in progress but what a killed writer left. */
 const ABANDONED_TEMPORARY_FILE_MS = 60 * 60_000;
 
 /**
- * Sweeps what killed writers left in a local object folder once the control plane is up, and
+ * Sweeps what killed writers left beside the local object store once the control plane is up, and
  * closes the queues and releases the clients when the app shuts down.
  */
 class BackendLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -41,9 +42,9 @@ class BackendLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (!(this.backend.objects instanceof FsObjectStore)) return;
-    const removed = await this.backend.objects.sweepTemporaryFiles(ABANDONED_TEMPORARY_FILE_MS);
-    if (removed > 0) this.logger.log({ msg: 'removed temporary files of interrupted writes', removed });
+    if (!(this.backend.objects instanceof SqliteObjectStore)) return;
+    const removed = await this.backend.objects.sweepOrphanFiles(ABANDONED_TEMPORARY_FILE_MS);
+    if (removed > 0) this.logger.log({ msg: 'removed the files of interrupted writes', removed });
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -80,8 +81,8 @@ export class AdaptersModule {
         },
         {
           provide: BACKEND,
-          inject: [Clock],
-          useFactory: (clock: Clock) => openBackend(backendSettings(config), clock),
+          inject: [Clock, DataDirLock],
+          useFactory: (clock: Clock) => openBackendMovingLegacyObjects(config, clock),
         },
         BackendLifecycle,
         { provide: REQUEST_QUEUE, inject: [BACKEND], useFactory: (b: Backend) => b.requests },
@@ -100,6 +101,23 @@ export class AdaptersModule {
         Compute,
       ],
     };
+  }
+}
+
+/**
+ * The backend of the configuration; on the local profile, with the objects of an older data folder
+ * moved into its store first (see {@link moveLegacyObjects}), before any worker or upload uses it.
+ */
+async function openBackendMovingLegacyObjects(config: AppConfig, clock: Clock): Promise<Backend> {
+  const backend = await openBackend(backendSettings(config), clock);
+  if (config.profile !== 'local') return backend;
+  try {
+    const moved = await moveLegacyObjects(localPaths(config.dataDir).legacyObjects, backend.objects);
+    if (moved > 0) new Logger(AdaptersModule.name).log({ msg: 'moved objects into objects.db', moved });
+    return backend;
+  } catch (error) {
+    await backend.close();
+    throw error;
   }
 }
 

@@ -21,19 +21,23 @@ export interface Backend {
 }
 
 /**
- * Opens the queues and the object store: SQLite files and a folder under DATA_DIR (`local`), or
+ * Opens the queues and the object store: SQLite files under DATA_DIR (`local`), or
  * SQS queues and an S3 bucket that must already exist (`aws`; `npm run aws:provision` creates
  * them), failing at start with a clear error when they do not.
  */
 export async function openBackend(settings: BackendSettings, clock: Clock): Promise<Backend> {
   if (settings.profile === 'local') {
     const queues = openLocalQueues(settings.dataDir, settings.maxAttempts, clock);
+    const objects = openLocalObjectStore(settings.dataDir);
     return {
       requests: queues.requests,
       responses: queues.responses,
       deadLetter: queues.deadLetter,
-      objects: openLocalObjectStore(settings.dataDir),
-      close: () => closeAll(Object.values(queues)),
+      objects,
+      close: async () => {
+        await closeAll(Object.values(queues));
+        await objects.close();
+      },
     };
   }
   const { aws } = settings;

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { OnnxClassifier } from '../classifier/onnx-classifier';
+import { Prediction } from '../classifier/top-k';
 import { ObjectNotFoundError } from '../object-store/object-store.errors';
 import {
   decodeMessage,
@@ -20,7 +21,7 @@ interface InHand {
 
 /**
  * Classifies the jobs of one receive: report each started, read inputs, classify them in one
- * inference, write outputs, report results, and only then delete the requests. A job that fails
+ * inference, write outputs while reporting results, and only then delete the requests. A job that fails
  * for a passing reason is reported and left undeleted, so the queue delivers it again (and
  * dead-letters it after the last attempt); a crash anywhere before the delete means redelivery.
  *
@@ -122,50 +123,64 @@ export class JobProcessor {
       inputs.flatMap((input) => (input.status === 'fulfilled' ? [input.value] : [])),
     );
 
-    const finished = await Promise.all(
-      jobs.map(async (job, i): Promise<{ report: ReportBody; done: boolean }> => {
-        const { jobId } = job.request;
-        const input = inputs[i];
-        if (input.status === 'rejected') {
-          // A missing input will never appear; any other read error may pass, so the job is left to come back.
-          const missing = input.reason instanceof ObjectNotFoundError;
-          const reason = `input: ${(input.reason as Error).message}`;
-          return { report: { kind: missing ? 'jobRejected' : 'jobFailed', jobId, reason }, done: missing };
-        }
-        const outcome = outcomes[readable.indexOf(job)];
-        if (!outcome.ok)
-          return { report: { kind: 'jobRejected', jobId, reason: outcome.error.message }, done: true };
-        const [best] = outcome.predictions;
-        const outputKey = objectKeys.output(jobId);
-        const result = {
-          jobId,
-          label: best.label,
-          top5: outcome.predictions,
-          classifiedAt: this.clock.now(),
+    const finished = jobs.map((job, i): { report: ReportBody; done: Promise<boolean> } => {
+      const { jobId } = job.request;
+      const input = inputs[i];
+      if (input.status === 'rejected') {
+        // A missing input will never appear; any other read error may pass, so the job is left to come back.
+        const missing = input.reason instanceof ObjectNotFoundError;
+        const reason = `input: ${(input.reason as Error).message}`;
+        const kind = missing ? 'jobRejected' : 'jobFailed';
+        return { report: { kind, jobId, reason }, done: Promise.resolve(missing) };
+      }
+      const outcome = outcomes[readable.indexOf(job)];
+      if (!outcome.ok)
+        return {
+          report: { kind: 'jobRejected', jobId, reason: outcome.error.message },
+          done: Promise.resolve(true),
         };
-        await this.objects.put(outputKey, Buffer.from(JSON.stringify(result)), {
-          contentType: 'application/json',
-        });
-        const report = {
-          kind: 'jobClassified' as const,
-          jobId,
-          label: best.label,
-          top5: outcome.predictions,
-          serviceMs: (performance.now() - received) / jobs.length,
-        };
-        return { report, done: true };
-      }),
-    );
-    await started;
-    await this.reporter.send(...finished.map((f) => f.report));
+      const [best] = outcome.predictions;
+      const report = {
+        kind: 'jobClassified' as const,
+        jobId,
+        label: best.label,
+        top5: outcome.predictions,
+        serviceMs: (performance.now() - received) / jobs.length,
+      };
+      return { report, done: this.writeOutput(jobId, report) };
+    });
+    const reported = started.then(() => this.reporter.send(...finished.map((f) => f.report)));
+    const [done] = await Promise.all([Promise.all(finished.map((f) => f.done)), reported]);
     this.logger.log({
       msg: 'batch done',
       workerId: this.reporter.workerId,
       jobIds: jobs.map((job) => job.request.jobId),
       outcomes: finished.map((f) => f.report.kind),
     });
-    const done = jobs.filter((_, i) => finished[i].done).map((job) => job.message.receiptHandle);
-    for (let i = 0; i < done.length; i += 10) await this.requests.deleteBatch(done.slice(i, i + 10));
+    const deletable = jobs.filter((_, i) => done[i]).map((job) => job.message.receiptHandle);
+    for (let i = 0; i < deletable.length; i += 10)
+      await this.requests.deleteBatch(deletable.slice(i, i + 10));
+  }
+
+  /**
+   * Writes a job's result to the output store while its report is sent: nothing in the service
+   * reads outputs back, so the report need not wait for the write. Resolves false when the write
+   * failed: the job is then left undeleted, delivered again, and its output written then (the
+   * repeated report is one the job's machine ignores).
+   */
+  private async writeOutput(jobId: string, report: { label: string; top5: Prediction[] }): Promise<boolean> {
+    const result = { jobId, label: report.label, top5: report.top5, classifiedAt: this.clock.now() };
+    try {
+      await this.objects.put(objectKeys.output(jobId), Buffer.from(JSON.stringify(result)), {
+        contentType: 'application/json',
+      });
+      return true;
+    } catch (error) {
+      this.logger.warn(
+        `Output of ${jobId} not written, left for another delivery: ${(error as Error).message}`,
+      );
+      return false;
+    }
   }
 
   /** Extends the visibility of the jobs in hand while they are worked on (`jobs` may shrink meanwhile). */

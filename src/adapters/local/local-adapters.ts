@@ -2,12 +2,12 @@ import { join } from 'node:path';
 import { findRepoRoot } from '../../models/model-sources';
 import { Clock } from '../../ports/clock.port';
 import { QUEUE_NAMES, REQUEST_VISIBILITY_TIMEOUT_MS } from '../../pipeline/queue-tokens';
-import { FsObjectStore } from './fs-object-store';
 import { ProcessCompute } from './process-compute';
 import { SystemClock } from '../../clock/system-clock';
 import { readWholeLog } from '../../events/read-whole-log';
 import { StoredEvent } from '../../ports/event-store.port';
 import { SqliteEventStore } from './sqlite-event-store';
+import { SqliteObjectStore } from './sqlite-object-store';
 import { SqliteQueue } from './sqlite-queue';
 
 /** Where the embedded default keeps its state under DATA_DIR. Every process derives the same paths. */
@@ -18,7 +18,11 @@ export const localPaths = (dataDir: string) => ({
   /** Held by the control plane while it runs, so that the log has one writer (see `DataDirLock`). */
   lock: join(dataDir, 'control-plane.lock'),
   queues: join(dataDir, 'queues.db'),
-  objects: join(dataDir, 'objects'),
+  /** Inputs and outputs (see `SqliteObjectStore`), and the folder for its large bodies. */
+  objects: join(dataDir, 'objects.db'),
+  largeObjects: join(dataDir, 'large-objects'),
+  /** Where versions before `objects.db` kept one file per object; moved into it at the first start. */
+  legacyObjects: join(dataDir, 'objects'),
 });
 
 /** The three queues in one SQLite file; requests go to the dead-letter queue after `maxAttempts` deliveries. */
@@ -39,9 +43,10 @@ export function openLocalQueues(dataDir: string, maxAttempts: number, clock: Clo
   };
 }
 
-/** The input and output objects, as files under DATA_DIR/objects. */
-export function openLocalObjectStore(dataDir: string): FsObjectStore {
-  return new FsObjectStore({ rootDir: localPaths(dataDir).objects });
+/** The input and output objects, in DATA_DIR/objects.db (large bodies beside it). */
+export function openLocalObjectStore(dataDir: string): SqliteObjectStore {
+  const paths = localPaths(dataDir);
+  return new SqliteObjectStore({ file: paths.objects, largeBodiesDir: paths.largeObjects });
 }
 
 /** Workers as child processes of this one, running the built worker entry (`dist/src/worker.js`). */

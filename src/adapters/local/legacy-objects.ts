@@ -1,0 +1,27 @@
+import { rm, stat } from 'node:fs/promises';
+import { ObjectStore } from '../../ports/object-store.port';
+import { FsObjectStore } from './fs-object-store';
+
+/**
+ * Moves the objects that earlier versions kept as files (one per object, under `folder`) into
+ * `into`, then removes the folder; the control plane does this once, at its first start on an
+ * older data folder, before any worker runs. Interrupted, it starts over at the next start:
+ * copying an object again writes the same bytes. Resolves with how many objects it moved.
+ */
+export async function moveLegacyObjects(folder: string, into: ObjectStore): Promise<number> {
+  const exists = await stat(folder).then(
+    (stats) => stats.isDirectory(),
+    () => false,
+  );
+  if (!exists) return 0;
+  const legacy = new FsObjectStore({ rootDir: folder, durable: false });
+  let moved = 0;
+  for await (const key of legacy.list('')) {
+    const info = await legacy.head(key);
+    if (!info) continue;
+    await into.put(key, await legacy.getStream(key), { contentType: info.contentType });
+    moved++;
+  }
+  await rm(folder, { recursive: true, force: true });
+  return moved;
+}
