@@ -1,14 +1,17 @@
 import 'reflect-metadata';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createClassifier } from '../src/classifier/classifier.factory';
 import { datasetCacheDir } from '../src/datasets/dataset-fetcher';
 import { findRepoRoot } from '../src/models/model-sources';
 import { cpuSeconds, startControlPlane, workerPids, workersRunning } from './control-plane';
+import { MultipartBody, multipartBody, postMultipart } from './multipart-client';
 
 /**
  * End-to-end throughput against raw inference. Uploads the 300 ILSVRC validation images over HTTP
+ * (ten per request, the bodies built before the clock starts, see {@link postMultipart})
  * to a control plane with WORKERS worker processes of THREADS ONNX threads each, and times until
  * every job is reported; then classifies the same images in this process with WORKERS × THREADS
  * threads. Prints both rates and their ratio, and the CPU each job cost the control plane, the
@@ -69,21 +72,23 @@ async function endToEnd(images: Array<{ name: string; bytes: Buffer }>): Promise
     const cpuBefore = cpu();
     const clientBefore = process.cpuUsage();
 
+    const bodies: MultipartBody[] = [];
+    for (let i = 0; i < images.length; i += FILES_PER_REQUEST) {
+      const batch = images.slice(i, i + FILES_PER_REQUEST).map((image) => image.bytes);
+      bodies.push(multipartBody('files', batch, i));
+    }
+    const agent = new Agent({ keepAlive: true, maxSockets: PARALLEL_REQUESTS });
     const reported = countReported(plane.url, images.length);
     const began = performance.now();
-    const batches: Array<typeof images> = [];
-    for (let i = 0; i < images.length; i += FILES_PER_REQUEST)
-      batches.push(images.slice(i, i + FILES_PER_REQUEST));
     const uploadAll = async () => {
-      while (batches.length > 0) {
-        const form = new FormData();
-        for (const image of batches.shift()!) form.append('files', new Blob([image.bytes]), image.name);
-        const res = await fetch(`${plane.url}/api/jobs`, { method: 'POST', body: form });
-        if (res.status !== 202) throw new Error(`upload answered ${res.status}`);
+      for (let body = bodies.shift(); body; body = bodies.shift()) {
+        const { status } = await postMultipart(`${plane.url}/api/jobs`, agent, body);
+        if (status !== 202) throw new Error(`upload answered ${status}`);
       }
     };
     await Promise.all(Array.from({ length: PARALLEL_REQUESTS }, uploadAll));
     await reported;
+    agent.destroy();
     const seconds = (performance.now() - began) / 1000;
     const cpuAfter = cpu();
     const client = process.cpuUsage(clientBefore);

@@ -22,7 +22,9 @@ const ROOT = findRepoRoot(__dirname);
 const IMAGES_DIR = join(datasetCacheDir(ROOT), 'ilsvrc2012-val-sample', 'images');
 const IMAGES = Number(process.env.BENCH_IMAGES ?? 100);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const IDLE_SAMPLE_MS = 5_000;
+// The idle worker is sampled once the last job's aftermath (its garbage, the compiler) has settled.
+const IDLE_SETTLE_MS = 3_000;
+const IDLE_SAMPLE_MS = 10_000;
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -124,7 +126,7 @@ async function main(): Promise<void> {
     const [pid] = await workerPids(plane.url);
     let idleCorePercent: number | undefined;
     if (pid) {
-      await sleep(1_000);
+      await sleep(IDLE_SETTLE_MS);
       const before = cpuSeconds(pid);
       await sleep(IDLE_SAMPLE_MS);
       idleCorePercent = Number((((cpuSeconds(pid) - before) / (IDLE_SAMPLE_MS / 1000)) * 100).toFixed(2));

@@ -2,6 +2,9 @@ import { rm, stat } from 'node:fs/promises';
 import { ObjectStore } from '../../ports/object-store.port';
 import { FsObjectStore } from './fs-object-store';
 
+/** Objects up to this size are read whole while moved. */
+const LARGEST_READ_WHOLE = 4 * 1024 * 1024;
+
 /**
  * Moves the objects that earlier versions kept as files (one per object, under `folder`) into
  * `into`, then removes the folder; the control plane does this once, at its first start on an
@@ -19,7 +22,9 @@ export async function moveLegacyObjects(folder: string, into: ObjectStore): Prom
   for await (const key of legacy.list('')) {
     const info = await legacy.head(key);
     if (!info) continue;
-    await into.put(key, await legacy.getStream(key), { contentType: info.contentType });
+    // Small ones as buffers, which the store may keep in its database; the others streamed.
+    const body = info.size <= LARGEST_READ_WHOLE ? await legacy.get(key) : await legacy.getStream(key);
+    await into.put(key, body, { contentType: info.contentType });
     moved++;
   }
   await rm(folder, { recursive: true, force: true });

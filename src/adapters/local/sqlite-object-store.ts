@@ -21,9 +21,9 @@ export interface SqliteObjectStoreOptions {
   /** The folder for bodies larger than `inlineLimitBytes`, one file each. Default: `<file>-large`. */
   largeBodiesDir?: string;
   /**
-   * Bodies up to this size are kept in the database itself (a streamed body is read into memory
-   * up to this size to find out). Default: 1 MiB, past the size of nearly every photo a classifier
-   * gets, and small enough that the log SQLite writes them through stays short.
+   * Buffers up to this size are kept in the database itself. Default: 1 MiB, past the size of
+   * nearly every photo a classifier gets, and small enough that the log SQLite writes them
+   * through stays short.
    */
   inlineLimitBytes?: number;
   /** How long a write waits for another process's write to end. Default: 5 000 ms. */
@@ -115,20 +115,17 @@ export class SqliteObjectStore extends ObjectStore {
     };
   }
 
+  /**
+   * A buffer up to the inline limit is written in the database; a larger one, and any stream, to a
+   * file of its own (a stream is a body its caller chose not to hold in memory, so none of it is).
+   */
   async put(key: string, body: Buffer | Readable, options: PutObjectOptions = {}): Promise<void> {
     assertValidObjectKey(key);
     const contentType = options.contentType ?? DEFAULT_CONTENT_TYPE;
     if (Buffer.isBuffer(body) && body.length <= this.inlineLimit) {
       return this.commit(key, contentType, body.length, body, null);
     }
-    const { head, rest } = Buffer.isBuffer(body)
-      ? { head: [body], rest: undefined }
-      : await readUpTo(body, this.inlineLimit + 1);
-    if (rest === undefined) {
-      const bytes = Buffer.concat(head);
-      if (bytes.length <= this.inlineLimit) return this.commit(key, contentType, bytes.length, bytes, null);
-    }
-    const { file, size } = await this.writeLargeBody(head, rest);
+    const { file, size } = await this.writeLargeBody(body);
     try {
       await this.commit(key, contentType, size, null, file);
     } catch (error) {
@@ -255,21 +252,21 @@ export class SqliteObjectStore extends ObjectStore {
   }
 
   /** Writes a body to a new file of its own, fsynced with its folder entry; returns its name and size. */
-  private async writeLargeBody(head: Buffer[], rest: AsyncIterator<unknown> | undefined) {
-    await (this.largeDirReady ??= createFolder(this.largeDir));
+  private async writeLargeBody(body: Buffer | Readable): Promise<{ file: string; size: number }> {
+    // Until the body is read below, an 'error' it emits would have no listener and crash the
+    // process; the read itself still fails with that error.
+    const ignoreUntilRead = (): void => undefined;
+    if (!Buffer.isBuffer(body)) body.on('error', ignoreUntilRead);
     const file = randomUUID();
-    const handle = await open(join(this.largeDir, file), 'wx');
     let size = 0;
-    // writeFile writes from the current position and, unlike write, never stops short.
-    const write = async (chunk: Buffer) => {
-      await handle.writeFile(chunk);
-      size += chunk.length;
-    };
     try {
+      await (this.largeDirReady ??= createFolder(this.largeDir));
+      const handle = await open(join(this.largeDir, file), 'wx');
       try {
-        for (const chunk of head) await write(chunk);
-        for (let next = await rest?.next(); next && !next.done; next = await rest?.next()) {
-          await write(asBuffer(next.value));
+        // writeFile writes from the current position and, unlike write, never stops short.
+        for await (const chunk of Buffer.isBuffer(body) ? [body] : body) {
+          await handle.writeFile(chunk as Uint8Array);
+          size += (chunk as Uint8Array).length;
         }
         await handle.sync();
       } finally {
@@ -279,6 +276,8 @@ export class SqliteObjectStore extends ObjectStore {
     } catch (error) {
       await unlink(join(this.largeDir, file)).catch(() => undefined);
       throw error;
+    } finally {
+      if (!Buffer.isBuffer(body)) body.off('error', ignoreUntilRead);
     }
     return { file, size };
   }
@@ -301,29 +300,6 @@ export class SqliteObjectStore extends ObjectStore {
     });
   }
 }
-
-/**
- * Reads chunks of `body` until at least `limit` bytes came, or it ended; `rest` goes on reading it
- * where this stopped, and is undefined when it ended.
- */
-async function readUpTo(
-  body: Readable,
-  limit: number,
-): Promise<{ head: Buffer[]; rest?: AsyncIterator<unknown> }> {
-  const chunks = body[Symbol.asyncIterator]();
-  const head: Buffer[] = [];
-  for (let size = 0; size < limit;) {
-    const next = await chunks.next();
-    if (next.done) return { head };
-    const chunk = asBuffer(next.value);
-    head.push(chunk);
-    size += chunk.length;
-  }
-  return { head, rest: chunks };
-}
-
-const asBuffer = (chunk: unknown): Buffer =>
-  Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array | string);
 
 /** Creates a folder and makes its entry in its parent durable. */
 async function createFolder(path: string): Promise<void> {

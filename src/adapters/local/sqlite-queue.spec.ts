@@ -174,7 +174,7 @@ describe('SqliteQueue', () => {
     }
   });
 
-  it('acknowledges a send, and wakes a waiting receive, only once its commit is flushed to disk', async () => {
+  it('wakes a waiting receive at the commit, and acknowledges the send only once it is flushed to disk', async () => {
     // On a manual clock the receive never polls: only a wake-up can end its wait.
     const clock = new ManualClock();
     const sender = open({}, clock);
@@ -189,13 +189,13 @@ describe('SqliteQueue', () => {
       const sent = sender.send('job-1').then(() => {
         acknowledged = true;
       });
-      await turnUntil(() => flushes.held() === 1, 'the flush of the send');
+      await turnUntil(() => flushes.held() === 1 && woken, 'the flush of the send, and the receive woken');
+      expect((await received).map((m) => m.body)).toEqual(['job-1']);
       expect(acknowledged).toBe(false);
-      expect(woken).toBe(false);
 
       flushes.release();
       await sent;
-      expect((await received).map((m) => m.body)).toEqual(['job-1']);
+      expect(acknowledged).toBe(true);
     } finally {
       flushes.restore();
     }

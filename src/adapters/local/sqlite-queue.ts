@@ -154,13 +154,14 @@ export class SqliteQueue extends Queue {
       batch.forEach((send) => send.reject(error));
       return;
     }
-    // Consumers are woken once the messages are durable, so that none acts on a send that a power
-    // cut could still take back.
+    // Consumers are woken at the commit, while the flush runs (a poll would find the messages then
+    // too): what a consumer makes durable goes through this file's log after the send, so it cannot
+    // outlive the send (the worker's reports), or is harmless when repeated (an output written
+    // again, a duplicate result that the job's machine ignores). The sender hears only once the
+    // messages are on disk.
+    if (batch.some(({ bodies, delayMs }) => delayMs === 0 && bodies.length > 0)) this.wake(this.name);
     this.durable('send').then(
-      () => {
-        batch.forEach((send, i) => send.resolve(ids[i]));
-        if (batch.some(({ bodies, delayMs }) => delayMs === 0 && bodies.length > 0)) this.wake(this.name);
-      },
+      () => batch.forEach((send, i) => send.resolve(ids[i])),
       (error: unknown) => batch.forEach((send) => send.reject(error)),
     );
   }
