@@ -75,6 +75,21 @@ export const AWS_SCALING: ScalingSettings = {
 /** The controller's cooldown on AWS: no scale-in for this long after a scaling action. */
 export const AWS_COOLDOWN_MS = 10_000;
 
+/**
+ * How often the controller looks at the backlog on AWS. Each look costs one SQS
+ * `GetQueueAttributes` (2 s: 1.3 million a month, $0.52 at $0.40 a million, within the free tier's
+ * million only in part); looking more often than the original's 10 s lets an idle worker go, and
+ * a burst be met, up to 8 s sooner, which on instances billed by the second pays for it.
+ */
+export const AWS_SCALING_PERIOD_MS = 2_000;
+
+/**
+ * A worker with no job for this long is idle on AWS. Only the policy stops an idle worker, and it
+ * weighs the worker's billed minute and the arrivals first, so calling one idle early costs
+ * nothing; it only lets a finished burst's workers go sooner.
+ */
+export const AWS_WORKER_IDLE_TIMEOUT_MS = 2_000;
+
 export type ScalingAction = 'scaleOut' | 'scaleIn' | 'hold';
 
 /** A decision with everything it was made from, so the log explains itself. */

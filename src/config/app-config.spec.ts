@@ -127,10 +127,11 @@ describe('loadConfig defaults by where workers run', () => {
     EC2_LAUNCH_TEMPLATE_ID: 'lt-1',
   };
 
-  it('uses the AWS numbers for EC2 instances: 19 workers at most, a 10 s period, a boot of 40 s', () => {
+  it('uses the AWS numbers for EC2 instances: 19 workers at most, a 2 s period, a boot of 40 s', () => {
     expect(loadConfig(ec2)).toMatchObject({
       maxWorkers: 19,
-      scalingPeriodMs: 10_000,
+      scalingPeriodMs: 2_000,
+      workerIdleTimeoutMs: 2_000,
       scaling: { acceptableLatencyMs: 50_000, expectedBootMs: 40_000, defaultServiceTimeMs: 1_000 },
       workerHeartbeatTimeoutMs: 180_000,
     });
@@ -143,9 +144,9 @@ describe('loadConfig defaults by where workers run', () => {
   });
 
   it('lets the environment override a fleet default', () => {
-    expect(loadConfig({ ...ec2, MAX_WORKERS: '5', SCALING_PERIOD_MS: '2000' })).toMatchObject({
+    expect(loadConfig({ ...ec2, MAX_WORKERS: '5', SCALING_PERIOD_MS: '5000' })).toMatchObject({
       maxWorkers: 5,
-      scalingPeriodMs: 2_000,
+      scalingPeriodMs: 5_000,
     });
     expect(() => loadConfig({ ...ec2, MIN_WORKERS: '20' })).toThrow(
       /MIN_WORKERS must not exceed MAX_WORKERS/,

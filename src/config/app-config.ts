@@ -5,7 +5,13 @@ import { AwsConfig, Ec2Config, loadAwsConfig, loadEc2Config } from './aws-config
 import { commaSeparated, InvalidConfigError, parseEnv, positiveInt } from './env';
 import { DEFAULT_JOB_DEADLINE_MS } from '../../state-machines/job.machine';
 import { DEFAULT_MAX_PIXELS } from '../classifier/image-preprocessor';
-import { AWS_COOLDOWN_MS, AWS_SCALING, LOCAL_SCALING } from '../../state-machines/scaling-policy';
+import {
+  AWS_COOLDOWN_MS,
+  AWS_SCALING,
+  AWS_SCALING_PERIOD_MS,
+  AWS_WORKER_IDLE_TIMEOUT_MS,
+  LOCAL_SCALING,
+} from '../../state-machines/scaling-policy';
 import type { BackendSettings } from './backend-settings';
 import { keyDigest } from '../security/api-keys';
 import { readKeyFile } from '../security/key-file';
@@ -30,14 +36,14 @@ const FLEET_DEFAULTS = {
   },
   ec2: {
     MAX_WORKERS: AWS_SCALING.maxWorkers,
-    SCALING_PERIOD_MS: 10_000,
+    SCALING_PERIOD_MS: AWS_SCALING_PERIOD_MS,
     ACCEPTABLE_LATENCY_MS: AWS_SCALING.acceptableLatencyMs,
     EXPECTED_BOOT_MS: AWS_SCALING.expectedBootMs,
     SERVICE_TIME_MS: AWS_SCALING.defaultServiceTimeMs,
     SCALE_IN_STABILISATION_MS: AWS_SCALING.scaleInStabilisationMs,
     MAX_SCALE_IN_PER_STEP: AWS_SCALING.maxScaleInPerStep,
     COOLDOWN_MS: AWS_COOLDOWN_MS,
-    WORKER_IDLE_TIMEOUT_MS: 10_000,
+    WORKER_IDLE_TIMEOUT_MS: AWS_WORKER_IDLE_TIMEOUT_MS,
     // A pending worker is lost when it has not reported by then: it must cover the boot.
     WORKER_HEARTBEAT_TIMEOUT_MS: 180_000,
   },

@@ -2,6 +2,8 @@ import { DEFAULT_COOLDOWN_MS } from '../../state-machines/controller.machine';
 import {
   AWS_COOLDOWN_MS,
   AWS_SCALING,
+  AWS_SCALING_PERIOD_MS,
+  AWS_WORKER_IDLE_TIMEOUT_MS,
   decideScaling,
   ScalingPolicy,
   ScalingSettings,
@@ -34,6 +36,10 @@ export interface Contender {
   scaleIn: ScaleIn;
   /** Workers stop themselves when they find the queue empty, the minimum excepted (the original). */
   workersStopWhenQueueEmpty: boolean;
+  /** How often the controller looks. Default: the original's 10 s. */
+  periodMs?: number;
+  /** A worker with no job for this long is idle. Default: 5 s. */
+  idleTimeoutMs?: number;
 }
 
 /** The original: min(depth, 18) extra workers every period; workers leave on an empty queue. */
@@ -66,7 +72,7 @@ export const AWS_TARGET_TRACKING: Contender = {
   workersStopWhenQueueEmpty: false,
 };
 
-/** Ours: `decideScaling` with `AWS_SCALING`; scale-in drains idle workers through their machines. */
+/** Ours: `decideScaling` with the AWS defaults; scale-in drains idle workers through their machines. */
 export const OURS: Contender = {
   name: 'ours',
   policy: decideScaling,
@@ -74,6 +80,8 @@ export const OURS: Contender = {
   cooldownMs: AWS_COOLDOWN_MS,
   scaleIn: { mode: 'drain' },
   workersStopWhenQueueEmpty: false,
+  periodMs: AWS_SCALING_PERIOD_MS,
+  idleTimeoutMs: AWS_WORKER_IDLE_TIMEOUT_MS,
 };
 
 export const CONTENDERS: readonly Contender[] = [ORIGINAL, KEDA, AWS_TARGET_TRACKING, OURS];

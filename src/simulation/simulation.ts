@@ -21,7 +21,7 @@ import { Tracker } from './tracker';
 export interface SimulationOptions {
   /** Seed of the boot times, of which waiting worker a message wakes, and of baseline victims (default 1). */
   seed?: number;
-  /** How often the controller ticks (default 10 000 ms, the original's period). */
+  /** How often the controller ticks (default: the contender's, else 10 000 ms, the original's period). */
   periodMs?: number;
   /** Boot time of an instance (default 40 s ± 3 s, within 32–50 s). */
   boot?: DurationDistribution;
@@ -29,7 +29,7 @@ export interface SimulationOptions {
   bootFailureRate?: number;
   /** How long a message held by a killed worker stays invisible (default 30 000 ms). */
   visibilityTimeoutMs?: number;
-  /** Worker machines: no job for this long → idle (default 5 000 ms). */
+  /** Worker machines: no job for this long → idle (default: the contender's, else 5 000 ms). */
   idleTimeoutMs?: number;
   /** Worker machines: longer than any trace, so that no heartbeats need simulating (default 7 days). */
   heartbeatTimeoutMs?: number;
@@ -96,7 +96,12 @@ export async function simulate(
   options: SimulationOptions = {},
 ): Promise<SimulationResult> {
   const world = trace.boots && { boot: trace.boots.boot, bootFailureRate: trace.boots.failureRate };
-  const o = { ...DEFAULTS, ...world, ...options };
+  // A contender may bring its own period and idle timeout (ours: the AWS defaults).
+  const own = {
+    periodMs: contender.periodMs ?? DEFAULTS.periodMs,
+    idleTimeoutMs: contender.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
+  };
+  const o = { ...DEFAULTS, ...world, ...own, ...options };
   const { minWorkers } = contender.settings;
   const clock = new SimulatedClock();
   const store = new InMemoryEventStore(clock);
