@@ -52,13 +52,15 @@ describe('REST API over the read models, with a real worker', () => {
 
   it('GET /api/jobs/:id/events lists the job history from the log, in order', async () => {
     const res = await request(app.getHttpServer()).get(`/api/jobs/${ids[1]}/events`).expect(200);
-    expect(res.body.map((e: { type: string; version: number }) => [e.type, e.version])).toEqual([
-      ['JobUploaded', 1],
-      ['JobQueued', 2],
-      ['JobAttemptStarted', 3],
-      ['JobClassified', 4],
-      ['JobReported', 5],
-    ]);
+    const history = res.body as { type: string; version: number }[];
+    expect(history.map((e) => e.version)).toEqual([1, 2, 3, 4, 5]);
+    // The worker may take the job before its JobQueued is written (the machine allows it).
+    expect([
+      history[0].type,
+      new Set([history[1].type, history[2].type]),
+      history[3].type,
+      history[4].type,
+    ]).toEqual(['JobUploaded', new Set(['JobQueued', 'JobAttemptStarted']), 'JobClassified', 'JobReported']);
   });
 
   it('answers 404 with a reason for an unknown job', async () => {
