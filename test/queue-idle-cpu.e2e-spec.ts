@@ -34,10 +34,8 @@ describe('an idle SqliteQueue consumer in its own process', () => {
 
       const idle = await consumer.nextMessage<IdleReport>('idle');
       await consumer.nextMessage('waiting');
-      // Listened for before the send: the consumer may be woken before the send is acknowledged.
-      const latency = consumer.nextMessage<LatencyReport>('latency');
       await producer.send(JSON.stringify({ sentAt: Date.now() }));
-      const { latencyMs } = await latency;
+      const { latencyMs } = await consumer.nextMessage<LatencyReport>('latency');
       const cpuShare = (idle.userMs + idle.systemMs) / idle.wallMs;
 
       console.log(
