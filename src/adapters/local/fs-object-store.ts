@@ -20,6 +20,7 @@ import {
   isTemporaryFileName,
   temporaryFileName,
 } from './fs-object-store.paths';
+import { fsyncDirectory } from './fsync-directory';
 
 /** Options of {@link FsObjectStore}. */
 export interface FsObjectStoreOptions {
@@ -292,15 +293,6 @@ function checkedName(key: string, name: string): string {
 function isMissingPath(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   return code === 'ENOENT' || code === 'ENOTDIR';
-}
-
-async function fsyncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** When the file was last written, ms since the epoch; +Infinity when it is already gone. */

@@ -12,6 +12,7 @@ import {
   ObjectStore,
   PutObjectOptions,
 } from '../../ports/object-store.port';
+import { fsyncDirectory } from './fsync-directory';
 import { WalSync } from './wal-sync';
 
 /** Options of {@link SqliteObjectStore}. */
@@ -69,7 +70,7 @@ export class SqliteObjectStore extends ObjectStore {
   private readonly wal: WalSync;
   private readonly largeDir: string;
   private readonly inlineLimit: number;
-  private readonly syncLargeDir = coalesced(() => syncDirectory(this.largeDir));
+  private readonly syncLargeDir = coalesced(() => fsyncDirectory(this.largeDir));
   private largeDirReady?: Promise<void>;
   private readonly statements;
 
@@ -304,14 +305,5 @@ export class SqliteObjectStore extends ObjectStore {
 /** Creates a folder and makes its entry in its parent durable. */
 async function createFolder(path: string): Promise<void> {
   const created = await mkdir(path, { recursive: true });
-  if (created !== undefined) await syncDirectory(dirname(path));
-}
-
-async function syncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  if (created !== undefined) await fsyncDirectory(dirname(path));
 }
