@@ -20,6 +20,10 @@ class QuietEnvironment extends TestEnvironment {
     // that later versions need Node 22 is known (the lockfile pins versions that run on Node 20).
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
     this.global.process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+    // A classifier loaded inside a test reads this process's real environment, which the test's
+    // copy of process.env (where the classifier sets it) never reaches; without it, ONNX Runtime's
+    // telemetry leaves a log file in /tmp for every test process.
+    process.env.ORT_DISABLE_TELEMETRY ??= '1';
     for (const stream of [process.stdout, process.stderr]) {
       const write = stream.write;
       this.print ??= write.bind(process.stderr === stream ? stream : process.stderr);
