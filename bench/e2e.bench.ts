@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { createClassifier } from '../src/classifier/classifier.factory';
 import { datasetCacheDir } from '../src/datasets/dataset-fetcher';
 import { findRepoRoot } from '../src/models/model-sources';
@@ -53,7 +53,7 @@ interface EndToEndRun {
   clientCpuMsPerJob: number;
 }
 
-async function endToEnd(images: Array<{ name: string; bytes: Buffer }>): Promise<EndToEndRun> {
+async function endToEnd(images: Buffer[]): Promise<EndToEndRun> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-e2e-'));
   const plane = await startControlPlane(dataDir, {
     MIN_WORKERS: String(WORKERS),
@@ -74,8 +74,7 @@ async function endToEnd(images: Array<{ name: string; bytes: Buffer }>): Promise
 
     const bodies: MultipartBody[] = [];
     for (let i = 0; i < images.length; i += FILES_PER_REQUEST) {
-      const batch = images.slice(i, i + FILES_PER_REQUEST).map((image) => image.bytes);
-      bodies.push(multipartBody('files', batch, i));
+      bodies.push(multipartBody('files', images.slice(i, i + FILES_PER_REQUEST), i));
     }
     const agent = new Agent({ keepAlive: true, maxSockets: PARALLEL_REQUESTS });
     const reported = countReported(plane.url, images.length);
@@ -106,12 +105,12 @@ async function endToEnd(images: Array<{ name: string; bytes: Buffer }>): Promise
 }
 
 /** One in-process pass over every image with WORKERS × THREADS threads, after a warm-up: seconds and CPU ms per image. */
-async function raw(images: Array<{ bytes: Buffer }>): Promise<{ seconds: number; cpuMsPerJob: number }> {
+async function raw(images: Buffer[]): Promise<{ seconds: number; cpuMsPerJob: number }> {
   const classifier = await createClassifier({ repoRoot: ROOT, intraOpNumThreads: WORKERS * THREADS });
-  await classifier.classifyBatch(images.slice(0, 8).map((i) => i.bytes));
+  await classifier.classifyBatch(images.slice(0, 8));
   const began = performance.now();
   const cpuBefore = process.cpuUsage();
-  const outcomes = await classifier.classifyBatch(images.map((i) => i.bytes));
+  const outcomes = await classifier.classifyBatch(images);
   const cpu = process.cpuUsage(cpuBefore);
   const seconds = (performance.now() - began) / 1000;
   if (outcomes.some((o) => !o.ok)) throw new Error('raw run failed to classify an image');
@@ -124,7 +123,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 async function main(): Promise<void> {
   const images = readdirSync(IMAGES_DIR)
     .sort()
-    .map((name) => ({ name: basename(name), bytes: readFileSync(join(IMAGES_DIR, name)) }));
+    .map((name) => readFileSync(join(IMAGES_DIR, name)));
   // This machine's speed wanders by tens of percent from minute to minute: alternate the two
   // measurements for several rounds and compare their medians.
   const rows: Array<{ round: number; run: string; seconds: number; 'img/s': number }> = [];

@@ -25,7 +25,7 @@ import { SqliteEventStore } from './local/sqlite-event-store';
 import { SqliteObjectStore } from './local/sqlite-object-store';
 
 /** A large body's file that no object names, this old, is no put in progress but what a killed writer left. */
-const ABANDONED_TEMPORARY_FILE_MS = 60 * 60_000;
+const ABANDONED_FILE_MS = 60 * 60_000;
 
 /**
  * Sweeps what killed writers left beside the local object store once the control plane is up, and
@@ -43,7 +43,7 @@ class BackendLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
 
   async onApplicationBootstrap(): Promise<void> {
     if (!(this.backend.objects instanceof SqliteObjectStore)) return;
-    const removed = await this.backend.objects.sweepOrphanFiles(ABANDONED_TEMPORARY_FILE_MS);
+    const removed = await this.backend.objects.sweepOrphanFiles(ABANDONED_FILE_MS);
     if (removed > 0) this.logger.log({ msg: 'removed the files of interrupted writes', removed });
   }
 

@@ -123,7 +123,8 @@ export class JobProcessor {
       inputs.flatMap((input) => (input.status === 'fulfilled' ? [input.value] : [])),
     );
 
-    const finished = jobs.map((job, i): { report: ReportBody; done: Promise<boolean> } => {
+    // `done`: whether the job's request may be deleted, once its output is written if it has one.
+    const finished = jobs.map((job, i): { report: ReportBody; done: boolean | Promise<boolean> } => {
       const { jobId } = job.request;
       const input = inputs[i];
       if (input.status === 'rejected') {
@@ -131,14 +132,11 @@ export class JobProcessor {
         const missing = input.reason instanceof ObjectNotFoundError;
         const reason = `input: ${(input.reason as Error).message}`;
         const kind = missing ? 'jobRejected' : 'jobFailed';
-        return { report: { kind, jobId, reason }, done: Promise.resolve(missing) };
+        return { report: { kind, jobId, reason }, done: missing };
       }
       const outcome = outcomes[readable.indexOf(job)];
       if (!outcome.ok)
-        return {
-          report: { kind: 'jobRejected', jobId, reason: outcome.error.message },
-          done: Promise.resolve(true),
-        };
+        return { report: { kind: 'jobRejected', jobId, reason: outcome.error.message }, done: true };
       const [best] = outcome.predictions;
       const report = {
         kind: 'jobClassified' as const,

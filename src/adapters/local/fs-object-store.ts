@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { coalesced } from '../../common/coalesced';
@@ -20,7 +20,7 @@ import {
   isTemporaryFileName,
   temporaryFileName,
 } from './fs-object-store.paths';
-import { fsyncDirectory } from './fsync-directory';
+import { fsyncDirectory, isMissingPath, lastWritten } from './file-system';
 
 /** Options of {@link FsObjectStore}. */
 export interface FsObjectStoreOptions {
@@ -288,19 +288,4 @@ function checkedName(key: string, name: string): string {
     throw new InvalidObjectKeyError(key, 'a segment is too long for the local store once "%" is escaped');
   }
   return name;
-}
-
-function isMissingPath(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
-}
-
-/** When the file was last written, ms since the epoch; +Infinity when it is already gone. */
-async function lastWritten(path: string): Promise<number> {
-  try {
-    return (await stat(path)).mtimeMs;
-  } catch (error) {
-    if (isMissingPath(error)) return Number.POSITIVE_INFINITY;
-    throw error;
-  }
 }

@@ -104,13 +104,19 @@ describe('SqliteObjectStore on disk', () => {
     expect(await reader.listAll('inputs/')).toEqual(['inputs/large', 'inputs/small']);
   });
 
+  /** Starts a streamed put of `key` and waits until its first chunk is in its file; the body stays open. */
+  async function startStreamedPut(store: SqliteObjectStore, key: string) {
+    const body = new PassThrough();
+    const putting = store.put(key, body);
+    body.write(randomBytes(INLINE_LIMIT * 2));
+    await turnUntil(async () => (await largeFiles()).length === 1, 'the body written to its file');
+    return { body, putting };
+  }
+
   it('a put in progress stays invisible until its body has ended and its row committed', async () => {
     const store = openStore();
     await store.put('inputs/job-1', Buffer.from('old version'));
-    const body = new PassThrough();
-    const putting = store.put('inputs/job-1', body);
-    body.write(randomBytes(INLINE_LIMIT * 2));
-    await turnUntil(async () => (await largeFiles()).length === 1, 'the new body written to its file');
+    const { body, putting } = await startStreamedPut(store, 'inputs/job-1');
     expect((await openStore().get('inputs/job-1')).toString()).toBe('old version');
     body.end(randomBytes(10));
     await putting;
@@ -136,10 +142,7 @@ describe('SqliteObjectStore on disk', () => {
   it('a failed streamed body leaves no file and the old version in place', async () => {
     const store = openStore();
     await store.put('inputs/y', Buffer.from('kept'));
-    const body = new PassThrough();
-    const putting = store.put('inputs/y', body);
-    body.write(randomBytes(INLINE_LIMIT * 2));
-    await turnUntil(async () => (await largeFiles()).length === 1, 'the body written to its file');
+    const { body, putting } = await startStreamedPut(store, 'inputs/y');
     body.destroy(new Error('the client went away'));
     await expect(putting).rejects.toThrow('the client went away');
     expect(await largeFiles()).toEqual([]);

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { coalesced } from '../../common/coalesced';
@@ -12,7 +12,7 @@ import {
   ObjectStore,
   PutObjectOptions,
 } from '../../ports/object-store.port';
-import { fsyncDirectory } from './fsync-directory';
+import { fsyncDirectory, lastWritten } from './file-system';
 import { WalSync } from './wal-sync';
 
 /** Options of {@link SqliteObjectStore}. */
@@ -216,11 +216,7 @@ export class SqliteObjectStore extends ObjectStore {
     let removed = 0;
     for (const name of names.filter((name) => !named.has(name))) {
       const path = join(this.largeDir, name);
-      const written = await stat(path).then(
-        (stats) => stats.mtimeMs,
-        () => Number.POSITIVE_INFINITY,
-      );
-      if (written >= cutoff) continue;
+      if ((await lastWritten(path)) >= cutoff) continue;
       await unlink(path).catch(() => undefined);
       removed++;
     }
