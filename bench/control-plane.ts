@@ -54,14 +54,14 @@ export async function startControlPlane(
   };
 }
 
-/** Resolves once `workers` workers of the control plane at `url` are running (models loaded). */
+/** Resolves once `workers` workers of the control plane at `url` have started (models loaded), busy or idle. */
 export async function workersRunning(url: string, workers: number, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const fleet = await fetch(`${url}/api/fleet`)
       .then((res) => res.json() as Promise<{ workers: { state: string }[] }>)
       .catch(() => ({ workers: [] }));
-    if (fleet.workers.filter((w) => w.state === 'running').length === workers) return;
+    if (fleet.workers.filter((w) => w.state === 'running' || w.state === 'idle').length === workers) return;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${workers} running workers`);
     await sleep(100);
   }

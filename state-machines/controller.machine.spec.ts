@@ -87,13 +87,19 @@ describe('controller machine', () => {
     expect(then.effects).toEqual([]);
   });
 
-  it.each([
-    ['scalingOut', scaleOut],
-    ['scalingIn', scaleIn],
-  ])('%s → cooldown once the action completed, arming the cooldown timer', (_state, decision) => {
-    const then = given(controllerMachine, started, decision).when(completed);
+  it('scalingOut → cooldown once the launch completed, arming the cooldown timer', () => {
+    const then = given(controllerMachine, started, scaleOut).when(completed);
     expect(then.snapshot.value).toBe('cooldown');
     expect(then.effects).toEqual([armCooldown]);
+  });
+
+  it('scalingIn → steady once the stop completed, so the next idle worker can be stopped at once', () => {
+    const then = given(controllerMachine, started, scaleIn).when(completed);
+    expect(then.snapshot.value).toBe('steady');
+    expect(then.effects).toEqual([]);
+    expect(given(controllerMachine, started, scaleIn, completed).when(scaleIn).snapshot.value).toBe(
+      'scalingIn',
+    );
   });
 
   it('cooldown → steady when the cooldown elapses', () => {

@@ -6,7 +6,7 @@ import { ScalingAction, ScalingDecision, ScalingSettings } from './scaling-polic
 /** Payload of `ControllerStarted`, the event that creates the controller. */
 export interface ControllerInput {
   settings: ScalingSettings;
-  /** After a scaling action, no scale-in for this long (default 30 000 ms). */
+  /** After a scale-out, no scale-in for this long (default 30 000 ms). */
   cooldownMs?: number;
   at: number;
 }
@@ -70,8 +70,12 @@ const cancelCooldown = {
 
 /**
  * The autoscaler. Each scaling decision — made by the pure policy from the observed backlog
- * and fleet, before this machine runs — is an explicit transition: steady → scalingOut or
- * scalingIn → cooldown → steady, or back to steady when the action could not be carried out. A scale-in is refused during cooldown; a scale-out never is.
+ * and fleet, before this machine runs — is an explicit transition: steady → scalingOut →
+ * cooldown → steady, steady → scalingIn → steady, or back to steady when the action could not be
+ * carried out. A scale-in is refused during cooldown, so that workers just launched are not
+ * stopped before the backlog they were launched for is seen to shrink; a scale-out never is.
+ * A scale-in is followed by none: the next one needs idle workers that the policy chose again,
+ * and at a burst's end its workers fall idle one by one, each to be stopped as it does.
  */
 export const controllerMachine = setup({
   types: {
@@ -148,7 +152,7 @@ export const controllerMachine = setup({
         }),
       },
       on: {
-        ScalingActionCompleted: 'cooldown',
+        ScalingActionCompleted: 'steady',
         EffectFailed: { target: 'steady', actions: 'recordFailure' },
       },
     },

@@ -23,7 +23,7 @@ const observed = (
   ...extra,
 });
 
-describe('scaling policy v3: backlog per worker with boot time and latency in view', () => {
+describe('scaling policy v4: backlog per worker with boot time and latency in view', () => {
   it('launches the minimum when no worker runs', () => {
     expect(decideScaling(observed(0), aws)).toMatchObject({ action: 'scaleOut', launch: 1, desired: 1 });
   });
@@ -34,15 +34,32 @@ describe('scaling policy v3: backlog per worker with boot time and latency in vi
     expect(decision.reason).toContain('drains within 50.0 s');
   });
 
-  it('scales out at once for 100 images, enough that they drain within the acceptable latency', () => {
-    // 100 s of work; one worker does 50 s by the deadline; each new one does 50 − 40 = 10 s: launch 5.
+  it('scales out at once for 100 images, enough that they drain within a tenth of the fastest drain', () => {
+    // 100 s of work, 50 s acceptable: 5 new workers would do (50 − 40 = 10 s each). The fastest
+    // drain, 19 workers, ends at 40 + 60 / 19 = 43.2 s; 1.1 × that is 47.5 s, sooner than 50 s:
+    // one worker does 47.5 s by then, each new one 7.5 s, so 8 new ones drain the other 52.5 s.
     const decision = decideScaling(observed(100, { running: 1 }), aws);
-    expect(decision).toMatchObject({ action: 'scaleOut', launch: 5, desired: 6 });
+    expect(decision).toMatchObject({ action: 'scaleOut', launch: 8, desired: 9 });
     expect(decision.derived).toMatchObject({
       targetBacklogPerWorker: 50,
       workMs: 100_000,
       leftAtLatency: 50_000,
     });
+    expect(decision.reason).toContain('drained in 47.5 s, within 1.1 × the fastest (43.2 s)');
+  });
+
+  it('aims at the acceptable latency when even the maximum fleet drains no sooner than it', () => {
+    // 300 images, 120 s acceptable, at most 7 workers: the fastest drain ends at 40 + 260 / 7 =
+    // 77.1 s, and 1.1 × that is 84.9 s, sooner than 120 s: it is the aim, and 5 new workers (of
+    // the 6 allowed) meet it where 3 would meet 120 s. With at most 3 workers
+    // the fastest ends at 126.7 s, past 120 s, and the acceptable latency is the aim.
+    const inputs = observed(300, { running: 1 });
+    const seven = decideScaling(inputs, { ...aws, acceptableLatencyMs: 120_000, maxWorkers: 7 });
+    expect(seven).toMatchObject({ action: 'scaleOut', launch: 5 });
+    expect(seven.reason).toContain('within 1.1 × the fastest (77.1 s)');
+    const three = decideScaling(inputs, { ...aws, acceptableLatencyMs: 120_000, maxWorkers: 3 });
+    expect(three).toMatchObject({ action: 'scaleOut', launch: 2 });
+    expect(three.reason).not.toContain('the fastest');
   });
 
   it('does not launch a worker that would arrive after the backlog is drained', () => {
@@ -61,7 +78,7 @@ describe('scaling policy v3: backlog per worker with boot time and latency in vi
     );
     expect(fresh).toMatchObject({ action: 'hold', desired: 6 });
     const none = decideScaling(observed(100, { running: 1 }), aws);
-    expect(none.launch).toBe(5);
+    expect(none.launch).toBe(8);
   });
 
   it('uses the measured service time: a faster worker needs fewer peers', () => {
@@ -74,7 +91,7 @@ describe('scaling policy v3: backlog per worker with boot time and latency in vi
 
   it('counts in-flight messages as backlog', () => {
     const inputs = { ...observed(50, { running: 1 }), inFlight: 50 };
-    expect(decideScaling(inputs, aws).launch).toBe(5);
+    expect(decideScaling(inputs, aws).launch).toBe(8);
   });
 
   it('never goes above the maximum', () => {
@@ -119,6 +136,19 @@ describe('scaling policy v3: backlog per worker with boot time and latency in vi
     // With a job still queued, the backlog decides; with the rate unknown, the window does.
     expect(decideScaling({ ...inputs, visible: 1 }, aws).action).toBe('hold');
     expect(decideScaling({ ...inputs, arrivalsPerS: undefined }, aws).action).toBe('hold');
+  });
+
+  it("stops a burst's idle workers while the last jobs are still in the busy ones' hands", () => {
+    const idleWorkers = [
+      { id: 'a', idleForMs: 0, launchedForMs: 600_000 },
+      { id: 'b', idleForMs: 0, launchedForMs: 600_000 },
+    ];
+    const inputs = { ...observed(0, { running: 3, idle: 2 }, { idleWorkers, arrivalsPerS: 0 }), inFlight: 3 };
+    expect(decideScaling(inputs, aws)).toMatchObject({
+      action: 'scaleIn',
+      terminate: ['a', 'b'],
+      desired: 3,
+    });
   });
 
   it('keeps an idle worker within its billed minute: stopping it would save nothing', () => {
@@ -185,9 +215,9 @@ describe('scaling policy v3: backlog per worker with boot time and latency in vi
     const decision = decideScaling(inputs, aws);
     expect(decision.inputs).toEqual(inputs);
     expect(decision.settings).toEqual(aws);
-    expect(decision.policy).toBe('backlog-latency-v3');
+    expect(decision.policy).toBe('backlog-latency-v4');
     expect(decision.reason).toBe(
-      '1 running + 0 idle + 0 pending = 1; backlog 100 at 1000 ms each is 100.0 s of work; 50.0 s would be left after the acceptable 50.0 s: launch 5',
+      '1 running + 0 idle + 0 pending = 1; backlog 100 at 1000 ms each is 100.0 s of work; 50.0 s would be left after the acceptable 50.0 s; drained in 47.5 s, within 1.1 × the fastest (43.2 s): launch 8',
     );
   });
 });
@@ -196,7 +226,7 @@ function ids(n: number, ageMs: number) {
   return Array.from({ length: n }, (_, i) => ({ id: `p${i}`, ageMs }));
 }
 
-describe('scaling policy v3 when the acceptable latency is shorter than a boot', () => {
+describe('scaling policy v4 when the acceptable latency is shorter than a boot', () => {
   it('launches more, never fewer, as the latency tightens past the boot time', () => {
     const inputs = observed(100, { running: 1 });
     const launchAt = (acceptableLatencyMs: number) =>

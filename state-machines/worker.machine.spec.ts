@@ -114,6 +114,23 @@ describe('worker machine', () => {
     expect(then.snapshot.value).toBe('idle');
   });
 
+  it('running → idle at once when it reports an empty receive, holding no job', () => {
+    const queueEmpty = { type: 'WorkerQueueEmpty', seq: 5, at: 400 };
+    const then = given(workerMachine, launched, started, jobStarted('j1'), jobFinished('j1')).when(
+      queueEmpty,
+    );
+    expect(then.snapshot.value).toBe('idle');
+    expect(then.snapshot.context).toMatchObject({ idleSince: 400, lastSeenAt: 400, lastSeq: 5 });
+    expect(then.effects).toEqual([cancel('idle')]);
+    // Not while it holds a job, nor when the report is older than the last one taken.
+    expect(given(workerMachine, launched, started, jobStarted('j1')).when(queueEmpty).changed).toBe(false);
+    const newer = { ...jobStarted('j2'), seq: 9 };
+    expect(
+      given(workerMachine, launched, started, newer, { ...jobFinished('j2'), seq: 10 }).when(queueEmpty)
+        .changed,
+    ).toBe(false);
+  });
+
   it('stays running if a stale idle timeout arrives while it holds a job', () => {
     const then = given(workerMachine, launched, started, jobStarted('j1')).when(idleElapsed);
     expect(then.changed).toBe(false);

@@ -26,6 +26,8 @@ export type WorkerEvent =
   | { type: 'WorkerJobStarted'; jobId: string; receiptHandle?: string; seq?: number; at: number }
   | { type: 'WorkerJobFinished'; jobId: string; seq?: number; at: number }
   | { type: 'WorkerIdleTimeoutElapsed'; at: number }
+  /** The worker's receive came back empty while it held no job: it is idle now, not after the timeout. */
+  | { type: 'WorkerQueueEmpty'; seq?: number; at: number }
   | { type: 'WorkerHeartbeatMissed'; at: number }
   | { type: 'WorkerTerminationRequested'; reason: string; at: number }
   | { type: 'WorkerStopped'; exitCode: number | null; signal: string | null; at: number }
@@ -256,6 +258,11 @@ export const workerMachine = setup({
           guard: 'holdsNoJob',
           target: 'idle',
           actions: assign({ idleSince: ({ event }) => event.at }),
+        },
+        WorkerQueueEmpty: {
+          guard: and(['isFresh', 'holdsNoJob']),
+          target: 'idle',
+          actions: ['seen', cancelIdle, assign({ idleSince: ({ event }) => event.at })],
         },
         WorkerTerminationRequested: {
           guard: 'holdsNoJob',

@@ -266,7 +266,7 @@ export interface AppConfig {
     maxScaleInPerStep: number;
     cooldownMs: number;
   };
-  /** A worker with no job for this long is idle (env WORKER_IDLE_TIMEOUT_MS, default 2 000; 10 000 with COMPUTE=ec2). */
+  /** A worker with no job for this long is idle, unless it reported an empty receive sooner (env WORKER_IDLE_TIMEOUT_MS, default 2 000). */
   workerIdleTimeoutMs: number;
   /** A worker silent for this long is lost (env WORKER_HEARTBEAT_TIMEOUT_MS, default 30 000; 180 000 with COMPUTE=ec2); one not started 3 × EXPECTED_BOOT_MS (at least 30 s) after its launch too. */
   workerHeartbeatTimeoutMs: number;

@@ -38,6 +38,12 @@ export class AutoscalerService implements OnApplicationBootstrap, OnModuleDestro
     await this.loop.configure(this.config.scaling.cooldownMs);
     await this.tick();
     this.schedule();
+    this.loop.lookWanted$.subscribe(() => {
+      if (this.stopped) return;
+      this.ticking = this.tick().catch((error) =>
+        this.logger.error(`Scaling look failed: ${(error as Error).message}`),
+      );
+    });
   }
 
   async onModuleDestroy(): Promise<void> {

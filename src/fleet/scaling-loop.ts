@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Subject } from 'rxjs';
 import type { ControllerContext } from '../../state-machines/controller.machine';
 import type { JobContext } from '../../state-machines/job.machine';
 import {
@@ -10,6 +11,7 @@ import {
 import type { WorkerContext } from '../../state-machines/worker.machine';
 import { ActorHost } from '../actors/actor-host.service';
 import { CONTROLLER_STREAM, JOB, WORKER } from '../actors/actor-kinds';
+import { coalesced } from '../common/coalesced';
 import { Clock } from '../ports/clock.port';
 
 /** Backlog as the request queue reports it. */
@@ -36,12 +38,21 @@ const SERVICE_TIME_ALPHA = 0.2;
  * policy for a decision and offers it to the controller machine. Holds are recorded only when
  * they change the picture (action, desired or capacity), so a quiet service does not fill the log.
  * The service time per image is a moving average kept from the `JobClassified` events, and the
- * arrival rate of the last minute is counted from the `JobUploaded` ones.
+ * arrival rate of the last minute is counted from the `JobUploaded` ones. Ticks run one at a
+ * time, and those asked for while one runs share the next.
  */
 export class ScalingLoop {
   private serviceTimeMs?: number;
   /** Uploads per second of the clock, for the last {@link ARRIVAL_WINDOW_S} seconds (a ring). */
   private readonly arrivals = Array.from({ length: ARRIVAL_WINDOW_S }, () => ({ second: -1, count: 0 }));
+  /**
+   * Emits when a worker fell idle on finding the queue empty (`WorkerQueueEmpty`): whoever ticks
+   * the loop should look at once, since at a burst's end each such worker can be stopped now
+   * rather than a period later.
+   */
+  readonly lookWanted$ = new Subject<void>();
+  /** One look at a time; the looks asked for meanwhile share the next. */
+  readonly tick: () => Promise<ScalingDecision | undefined> = coalesced(() => this.look());
 
   constructor(
     private readonly host: ActorHost,
@@ -52,6 +63,8 @@ export class ScalingLoop {
     private readonly launchNonce: () => string = randomLaunchNonce,
   ) {
     host.changes$.subscribe(({ actor, event }) => {
+      if (actor.kind === WORKER && event.type === 'WorkerQueueEmpty' && actor.snapshot.value === 'idle')
+        this.lookWanted$.next();
       if (actor.kind !== JOB) return;
       if (event.type === 'JobUploaded') {
         const { at } = event.data as { at?: number };
@@ -99,7 +112,7 @@ export class ScalingLoop {
   }
 
   /** One look at the backlog and the fleet; returns the decision if one was recorded. */
-  async tick(): Promise<ScalingDecision | undefined> {
+  private async look(): Promise<ScalingDecision | undefined> {
     const controller = this.host.get(CONTROLLER_STREAM);
     if (!controller || ['scalingOut', 'scalingIn'].includes(controller.snapshot.value as string))
       return undefined;

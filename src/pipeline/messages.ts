@@ -33,6 +33,8 @@ const fromWorker = {
 export const WorkerReportSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('workerStarted'), instanceId: z.string(), modelId: z.string(), ...fromWorker }),
   z.object({ kind: z.literal('heartbeat'), ...fromWorker }),
+  /** The worker's first receive since its last job came back empty: it has nothing to do. */
+  z.object({ kind: z.literal('queueEmpty'), ...fromWorker }),
   z.object({
     kind: z.literal('jobStarted'),
     jobId: z.string(),

@@ -16,6 +16,13 @@ export interface PollLoopOptions {
   errorBackoffMs?: number;
   /** Asked before each receive; when false, the loop waits `waitTimeMs` and asks again (default: always ready). */
   ready?: () => boolean;
+  /**
+   * Called when the queue is found empty, once per dry spell: the loop's first receive, and the
+   * first after each handled batch, do not wait, and this is called when one returns nothing
+   * (a worker reports that it has nothing to do the moment it has not). Default: none, and every
+   * receive waits.
+   */
+  onEmpty?: () => void;
   logger?: Logger;
 }
 
@@ -45,6 +52,9 @@ export function startPollLoop(options: PollLoopOptions): PollLoop {
       abort.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
     });
 
+  const { onEmpty } = options;
+  // Whether the next receive should tell an empty queue at once (see onEmpty).
+  let checkEmpty = onEmpty !== undefined;
   const done = (async () => {
     while (!abort.signal.aborted) {
       try {
@@ -54,11 +64,18 @@ export function startPollLoop(options: PollLoopOptions): PollLoop {
         }
         const messages = await queue.receive({
           maxMessages,
-          waitTimeMs,
+          waitTimeMs: checkEmpty ? 0 : waitTimeMs,
           visibilityTimeoutMs: options.visibilityTimeoutMs,
           signal: abort.signal,
         });
-        if (messages.length > 0) await handle(messages);
+        if (messages.length === 0 && checkEmpty) {
+          checkEmpty = false;
+          onEmpty!();
+        }
+        if (messages.length > 0) {
+          await handle(messages);
+          checkEmpty = onEmpty !== undefined;
+        }
       } catch (error) {
         if (abort.signal.aborted) break;
         logger.error(`Poll of ${queue.name} failed: ${(error as Error).message}`);

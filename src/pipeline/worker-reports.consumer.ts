@@ -25,6 +25,8 @@ export function eventsOfReport(report: WorkerReport): Array<[string, Command]> {
       ];
     case 'heartbeat':
       return [[worker, { type: 'WorkerHeartbeat', ...seen }]];
+    case 'queueEmpty':
+      return [[worker, { type: 'WorkerQueueEmpty', ...seen }]];
     case 'workerStopping':
       return [
         [worker, { type: 'WorkerTerminationRequested', reason: 'the worker is stopping', at: report.at }],

@@ -39,6 +39,8 @@ export interface SimulatedInstance {
   seq: number;
   /** A graceful stop was asked: take nothing new, exit after the job in hand. */
   stopAsked: boolean;
+  /** The worker reported finding the queue empty and has taken no job since. */
+  reportedEmpty: boolean;
   timer?: TimerHandle;
 }
 
@@ -87,6 +89,7 @@ export class SimulatedCompute {
       state: 'booting',
       seq: 0,
       stopAsked: false,
+      reportedEmpty: false,
     };
     this.instances.push(instance);
     this.byWorker.set(workerId, instance);
@@ -169,6 +172,11 @@ export class SimulatedCompute {
     if (delivery) return this.work(instance, delivery.jobId, delivery.receiveCount);
     const selfStop = this.options.selfStop;
     if (selfStop && this.booted() > selfStop.minWorkers) return this.leave(instance, selfStop.reason);
+    // As the real worker does: the first empty receive since its last job is reported.
+    if (!selfStop && !instance.reportedEmpty) {
+      instance.reportedEmpty = true;
+      this.report(instance.workerId, { type: 'WorkerQueueEmpty', seq: ++instance.seq });
+    }
     instance.state = 'waiting';
     this.waiters.push(instance);
   }
@@ -176,6 +184,7 @@ export class SimulatedCompute {
   private work(instance: SimulatedInstance, jobId: string, attempt: number): void {
     instance.state = 'working';
     instance.jobId = jobId;
+    instance.reportedEmpty = false;
     // Reported in the same turn as the receive: a termination request queued after it sees the job.
     this.report(instance.workerId, { type: 'WorkerJobStarted', jobId, seq: ++instance.seq });
     this.options.track(

@@ -44,6 +44,18 @@ describe('scaling simulation', () => {
     expect(workers.reduce((sum, w) => sum + w.context.jobsDone, 0)).toBe(1_000);
   });
 
+  it("stops a burst's workers the moment each runs dry: billed no more than the original's, whose workers stop themselves", async () => {
+    const [ours, original] = await Promise.all([
+      simulate(burstTrace(1_000), OURS),
+      simulate(burstTrace(1_000), ORIGINAL),
+    ]);
+    expect(ours.metrics.makespanS).toBe(original.metrics.makespanS);
+    expect(ours.metrics.billedSeconds).toBeLessThanOrEqual(original.metrics.billedSeconds);
+    // Each stop was a logged decision, made as the worker reported the queue empty.
+    const workers = (await ours.store.readAll()).filter((e) => e.type === 'WorkerQueueEmpty');
+    expect(workers.length).toBeGreaterThanOrEqual(OURS.settings.maxWorkers - OURS.settings.minWorkers);
+  });
+
   it('counts busy kills where they happen: a baseline that kills on scale-in loses no job, but redoes it', async () => {
     const hasty = { ...AWS_TARGET_TRACKING, cooldownMs: 60_000 };
     const { metrics, checks } = await simulate(burstTrace(1_000), hasty);

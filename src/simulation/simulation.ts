@@ -185,6 +185,7 @@ export async function simulate(
   let nextTickAt = start;
   let measuring = false;
   await loop.configure(contender.cooldownMs);
+  const looks = loop.lookWanted$.subscribe(() => tracker.track(loop.tick()));
   try {
     for (;;) {
       const now = clock.now();
@@ -229,6 +230,7 @@ export async function simulate(
     }
   } finally {
     subscription.unsubscribe();
+    looks.unsubscribe();
   }
   if (effects.errors.length > 0) throw effects.errors[0];
   const end = clock.now();

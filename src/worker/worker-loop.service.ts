@@ -62,6 +62,12 @@ export class WorkerLoop {
             visibilityTimeoutMs: this.config.visibilityTimeoutMs,
           }),
         ),
+      // Idle the moment it is, not after the idle timeout: at a burst's end the controller can stop it now.
+      onEmpty: () => {
+        this.reporter
+          .send({ kind: 'queueEmpty' })
+          .catch((error) => this.logger.warn(`Empty-queue report not sent: ${(error as Error).message}`));
+      },
       logger: this.logger,
     });
     this.logger.log({
