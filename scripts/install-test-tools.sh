@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the tools the tests drive are installed: Chromium for the browser tests, ShellCheck for
-# the shell-script tests. Either may be named by a path (CHROMIUM_PATH, SHELLCHECK_PATH); what is
+# the shell-script tests, tmux for the command-line client's terminal test. Each may be named by a
+# path (CHROMIUM_PATH, SHELLCHECK_PATH, TMUX_PATH); what is
 # missing is installed from Debian's packages with apt-get when we may (root), in one go.
 set -euo pipefail
 
@@ -24,13 +25,14 @@ need() {
 
 need CHROMIUM_PATH /usr/bin/chromium chromium
 need SHELLCHECK_PATH shellcheck shellcheck
+need TMUX_PATH tmux tmux
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   exit 0
 fi
 if [[ "$(id -u)" -ne 0 ]] || ! command -v apt-get >/dev/null; then
   echo "The tests need: ${missing[*]}. Install Debian's packages as root (apt-get install -y ${missing[*]})," >&2
-  echo "or set CHROMIUM_PATH / SHELLCHECK_PATH to the executables." >&2
+  echo "or set CHROMIUM_PATH / SHELLCHECK_PATH / TMUX_PATH to the executables." >&2
   exit 1
 fi
 echo "Installing for the tests: ${missing[*]} (apt-get)..."
