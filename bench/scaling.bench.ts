@@ -1,12 +1,14 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as prettier from 'prettier';
 import { join } from 'node:path';
 import { findRepoRoot } from '../src/models/model-sources';
 import { CONTENDERS } from '../src/simulation/contenders';
 import { judge, Verdict } from '../src/simulation/criteria';
 import { ScalingMetrics } from '../src/simulation/metrics';
 import { simulate } from '../src/simulation/simulation';
+import { scalingTable, withScalingTable } from '../src/simulation/readme-table';
 import { benchTraces } from '../src/simulation/traces';
 
 /**
@@ -14,8 +16,9 @@ import { benchTraces } from '../src/simulation/traces';
  * bursts, a flash crowd with slow and failing boots) replayed under four policies — the original,
  * KEDA-like, AWS target tracking and ours — on the real machines, host and scaling loop over a
  * simulated queue, compute provider and clock (boot 40 s ± 3 s, about 1 s per image). Prints a
- * table and one verdict per trace (`judge`), writes bench/results/scaling.json, and exits 1 when
- * a verdict fails.
+ * table and one verdict per trace (`judge`), writes bench/results/scaling.json and the README's
+ * table of the original's rows and ours (formatted as the repository's Prettier would), and exits 1
+ * when a verdict fails.
  */
 async function main(): Promise<void> {
   Logger.overrideLogger(['error']);
@@ -47,9 +50,15 @@ async function main(): Promise<void> {
     console.log(
       `  ${v.trace.padEnd(16)} ${v.pass ? 'PASS' : 'FAIL'}: ${v.summary}${v.pass ? '' : ` — ${v.failures.join('; ')}`}`,
     );
-  const dir = join(findRepoRoot(__dirname), 'bench', 'results');
+  const root = findRepoRoot(__dirname);
+  const dir = join(root, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'scaling.json'), JSON.stringify(rows, null, 2) + '\n');
+  const readmePath = join(root, 'README.md');
+  const readme = withScalingTable(readFileSync(readmePath, 'utf8'), scalingTable(rows));
+  const options = await prettier.resolveConfig(readmePath);
+  writeFileSync(readmePath, await prettier.format(readme, { ...options, filepath: readmePath }));
+  console.log('README.md: the scaling table written');
   // A criterion that fails is a regression to see, as a failing command.
   if (verdicts.some((v) => !v.pass)) process.exitCode = 1;
 }
