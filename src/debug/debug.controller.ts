@@ -20,8 +20,8 @@ const PAGE_ASSETS = new Map([
   ['debug-inspector.js', 'text/javascript'],
 ]);
 
-const inspectQuery = z.object({ k: z.coerce.number().int().optional() });
-const actorsQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(25) });
+export const inspectQuery = z.object({ k: z.coerce.number().int().optional() });
+export const actorsQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(25) });
 
 /** The state-machine visualizer: the `/debug` page, its assets and the JSON and SSE it reads. */
 @Access('admin')

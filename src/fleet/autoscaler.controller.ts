@@ -1,3 +1,4 @@
+import type { ControllerStatus, DecisionView } from '../api/api-schemas';
 import { Controller, Get, Query } from '@nestjs/common';
 import { z } from 'zod';
 import type { ControllerContext } from '../../state-machines/controller.machine';
@@ -10,22 +11,7 @@ import { AutoscalerService } from './autoscaler.service';
 import { CONTROLLER_STREAM } from '../actors/actor-kinds';
 import { Access } from '../security/access';
 
-const decisionsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50) });
-
-/** One recorded scaling decision, as the API shows it. */
-export interface DecisionView extends Pick<
-  ScalingDecision,
-  'action' | 'desired' | 'capacity' | 'launch' | 'terminate' | 'reason' | 'inputs' | 'derived' | 'policy'
-> {
-  at: string;
-  position: number;
-  /**
-   * What became of a scale-out or scale-in: `completed`, `failed` (with `failure`, the reason) or
-   * `in progress`; holds have none.
-   */
-  outcome?: 'completed' | 'failed' | 'in progress';
-  failure?: string;
-}
+export const decisionsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50) });
 
 /** The outcome of each scaling action, by the position of its decision. */
 function outcomes(events: StoredEvent[]): Map<number, Pick<DecisionView, 'outcome' | 'failure'>> {
@@ -60,7 +46,7 @@ export class AutoscalerController {
   ) {}
 
   @Get()
-  status() {
+  status(): ControllerStatus {
     const actor = this.host.get(CONTROLLER_STREAM);
     const context = actor?.snapshot.context as ControllerContext | undefined;
     return {

@@ -5,7 +5,7 @@ import { QueryService } from '../projections/query.service';
 import { parseRequest } from '../common/invalid-request.error';
 import { Access } from '../security/access';
 
-const fleetQuery = z.object({ all: z.enum(['true', 'false']).default('false') });
+export const fleetQuery = z.object({ all: z.enum(['true', 'false']).default('false') });
 
 /** The worker fleet. */
 @Access('admin')

@@ -1,3 +1,4 @@
+import type { Health, Live } from '../api/api-schemas';
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { ActorHost } from '../actors/actor-host.service';
@@ -23,7 +24,7 @@ export class HealthController {
 
   /** Liveness: the process answers. */
   @Get('live')
-  live(): { status: 'ok' } {
+  live(): Live {
     return { status: 'ok' };
   }
 
@@ -33,9 +34,7 @@ export class HealthController {
    * check says what it saw.
    */
   @Get()
-  async ready(
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<{ status: 'ok' | 'unavailable'; checks: Record<string, Check> }> {
+  async ready(@Res({ passthrough: true }) res: Response): Promise<Health> {
     const checks = {
       eventStore: await probe(async () => `at position ${await this.events.lastPosition()}`),
       requestQueue: await probe(async () => {

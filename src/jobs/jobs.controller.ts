@@ -4,7 +4,7 @@ import { JobPage, JobView } from '../projections/jobs.projection';
 import { JobEventView, QueryService } from '../projections/query.service';
 import { parseRequest } from '../common/invalid-request.error';
 
-const listQuery = z.object({
+export const listQuery = z.object({
   offset: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   status: z.enum(['uploaded', 'queued', 'classified', 'reported', 'rejected', 'failed']).optional(),

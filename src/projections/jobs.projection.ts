@@ -1,3 +1,4 @@
+import type { JobPage, JobStatus, JobView } from '../api/api-schemas';
 import { Injectable } from '@nestjs/common';
 import Database from 'better-sqlite3';
 import { Observable, Subject } from 'rxjs';
@@ -7,33 +8,7 @@ import { ActorHost } from '../actors/actor-host.service';
 import { JOB } from '../actors/actor-kinds';
 import { Checkpoint, CheckpointPart } from '../checkpoint/checkpoint';
 
-export type JobStatus = 'uploaded' | 'queued' | 'classified' | 'reported' | 'rejected' | 'failed';
-
-/** A job as the API shows it. Times are ISO 8601. */
-export interface JobView {
-  id: string;
-  fileName: string;
-  status: JobStatus;
-  topLabel?: string;
-  topProbability?: number;
-  attempts: number;
-  workerId?: string;
-  error?: string;
-  uploadedAt: string;
-  queuedAt?: string;
-  classifiedAt?: string;
-  reportedAt?: string;
-  endedAt?: string;
-  /** When the retention sweep deleted the job's input and output (RETENTION_DAYS after it ended). */
-  filesDeletedAt?: string;
-}
-
-export interface JobPage {
-  items: JobView[];
-  total: number;
-  offset: number;
-  limit: number;
-}
+export type { JobPage, JobStatus, JobView } from '../api/api-schemas';
 
 interface JobRow {
   status: JobStatus;

@@ -1,3 +1,4 @@
+import type { JobEventView } from '../api/api-schemas';
 import { Injectable } from '@nestjs/common';
 import { JOB } from '../actors/actor-kinds';
 import { ServiceError } from '../common/errors';
@@ -15,14 +16,7 @@ export class JobNotFoundError extends ServiceError {
   }
 }
 
-/** One event of a job's history as the API shows it. */
-export interface JobEventView {
-  type: string;
-  version: number;
-  position: number;
-  recordedAt: string;
-  data: Record<string, unknown>;
-}
+export type { JobEventView } from '../api/api-schemas';
 
 /** Read-side queries over the projections and the log. */
 @Injectable()

@@ -1,30 +1,11 @@
+import type { WorkerState, WorkerView } from '../api/api-schemas';
 import { Injectable } from '@nestjs/common';
 import type { WorkerContext } from '../../state-machines/worker.machine';
 import { isoTime } from '../common/time';
 import { Actor, ActorHost } from '../actors/actor-host.service';
 import { WORKER } from '../actors/actor-kinds';
 
-export type WorkerState = 'pending' | 'running' | 'idle' | 'terminating' | 'terminated' | 'lost';
-
-/** A worker as the API shows it. Times are ISO 8601. */
-export interface WorkerView {
-  id: string;
-  state: WorkerState;
-  /** The oldest job in hand, if any. */
-  currentJobId?: string;
-  /** Every job in hand (a worker takes jobs in batches). */
-  jobsInHand: string[];
-  instanceId?: string;
-  /** The model it loaded. */
-  modelId?: string;
-  jobsDone: number;
-  launchReason: string;
-  stopReason?: string;
-  launchedAt: string;
-  startedAt?: string;
-  lastSeenAt: string;
-  endedAt?: string;
-}
+export type { WorkerState, WorkerView } from '../api/api-schemas';
 
 interface WorkerRow {
   state: WorkerState;

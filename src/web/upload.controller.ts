@@ -1,3 +1,4 @@
+import type { ClassifyAnswer, SubmissionAnswer, SubmissionRefused } from '../api/api-schemas';
 import {
   Controller,
   Headers,
@@ -42,7 +43,7 @@ export class UploadController {
     @UploadedFiles() files: Upload[] | undefined,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) res: Response,
-  ) {
+  ): Promise<SubmissionAnswer | SubmissionRefused> {
     const key = parseIdempotencyKey(idempotencyKey);
     if (!files?.length) throw new NoFileError('No file in multipart field "files"');
     const { jobs, rejected, replayed } = await this.jobs.submit(files, key);
@@ -71,7 +72,7 @@ export class UploadController {
     if (!file) throw new NoFileError('No file in multipart field "myfile"');
     const outcome = await this.jobs.classifyAndWait(file);
     if (accept?.includes('application/json')) {
-      res.status(200).json(outcome);
+      res.status(200).json(outcome satisfies ClassifyAnswer);
     } else {
       res.status(200).type('text/plain').send(outcome.label);
     }
