@@ -72,7 +72,7 @@ export const AWS_SCALING: ScalingSettings = {
   billingMinimumMs: 60_000,
 };
 
-/** The controller's cooldown on AWS: no scale-in for this long after a scaling action. */
+/** The controller's cooldown on AWS: no scale-in for this long after a scale-out. */
 export const AWS_COOLDOWN_MS = 10_000;
 
 /**

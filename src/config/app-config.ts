@@ -255,7 +255,7 @@ export interface AppConfig {
   workerBatchSize: number;
   /** How long a worker may go on filling a short batch while the queue shows more (env BATCH_WAIT_MS, 0–1 000, default 0); see `fillBatch`. */
   batchWaitMs: number;
-  /** How often the controller looks at the backlog (env SCALING_PERIOD_MS, default 1 000; 10 000 with COMPUTE=ec2). */
+  /** How often the controller looks at the backlog (env SCALING_PERIOD_MS, default 1 000; 2 000 with COMPUTE=ec2; a worker that runs dry asks for a look at once). */
   scalingPeriodMs: number;
   /** The scaling policy's numbers; see the README's table for each variable and its defaults (local, ec2). */
   scaling: {

@@ -31,7 +31,7 @@ export interface Contender {
   name: string;
   policy: ScalingPolicy;
   settings: ScalingSettings;
-  /** The controller machine's cooldown: no scale-in for this long after a scaling action. */
+  /** The controller machine's cooldown: no scale-in for this long after a scale-out. */
   cooldownMs: number;
   scaleIn: ScaleIn;
   /** Workers stop themselves when they find the queue empty, the minimum excepted (the original). */
