@@ -87,10 +87,16 @@ export class ScalingLoop {
     return this.serviceTimeMs;
   }
 
-  /** Creates the controller, or records new settings if they changed since the log was written. */
+  /**
+   * Creates the controller, or records new settings if they changed since the log was written.
+   * After a restart, the service time measured before it is taken from the last decision, which
+   * logged it, so that the first decisions do not fall back to the default.
+   */
   async configure(cooldownMs: number): Promise<void> {
     const controller = this.host.get(CONTROLLER_STREAM);
-    if (!controller) {
+    const context = controller?.snapshot.context as ControllerContext | undefined;
+    this.serviceTimeMs ??= context?.lastDecision?.inputs.serviceTimeMs;
+    if (!context) {
       await this.host.dispatch(CONTROLLER_STREAM, {
         type: 'ControllerStarted',
         settings: this.settings,
@@ -98,7 +104,6 @@ export class ScalingLoop {
       });
       return;
     }
-    const context = controller.snapshot.context as ControllerContext;
     if (
       JSON.stringify(context.settings) !== JSON.stringify(this.settings) ||
       context.cooldownMs !== cooldownMs
