@@ -41,17 +41,11 @@ const errorAnswer = (description: string) => ({
   content: { 'application/json': { schema: { $ref: `${COMPONENT}Error` } } },
 });
 
-function answer(route: ApiRoute, status: number, a: RouteAnswer) {
-  if ('media' in a)
-    return { description: a.description, content: { [a.media]: { schema: { type: 'string' } } } };
-  const content: Record<string, unknown> = { 'application/json': { schema: jsonSchema(a.json) } };
-  // The course client's contract answers the label as text unless asked for JSON.
-  if (route.path === '/' && route.method === 'post' && status === 200)
-    return {
-      description: a.description,
-      content: { 'text/plain': { schema: { type: 'string' } }, ...content },
-    };
-  return { description: a.description, content };
+function answer(a: RouteAnswer) {
+  const text = { schema: { type: 'string' } };
+  if ('media' in a) return { description: a.description, content: { [a.media]: text } };
+  const json = { 'application/json': { schema: jsonSchema(a.json) } };
+  return { description: a.description, content: a.orText ? { 'text/plain': text, ...json } : json };
 }
 
 /** What a route answers: its own answers, then the refusals routes of its kind have. */
@@ -70,7 +64,7 @@ function responses(route: ApiRoute) {
     ...route.refusals,
   };
   const out: Record<string, unknown> = {};
-  for (const [status, a] of Object.entries(route.answers)) out[status] = answer(route, Number(status), a);
+  for (const [status, a] of Object.entries(route.answers)) out[status] = answer(a);
   for (const [status, description] of Object.entries(refusals)) out[status] ??= errorAnswer(description);
   return out;
 }

@@ -20,7 +20,8 @@ import {
 
 /** An answer of a route: JSON of a schema, or another media type described in words. */
 export type RouteAnswer =
-  { description: string; json: z.ZodType } | { description: string; media: string; example?: string };
+  /** `orText`: the same answer may come as text/plain instead (the course client's label). */
+  { description: string; json: z.ZodType; orText?: true } | { description: string; media: string };
 
 /** One route of the service, as the OpenAPI document describes it. */
 export interface ApiRoute {
@@ -71,6 +72,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
       200: {
         description: 'the top-1 label as text/plain, or with Accept: application/json',
         json: ClassifyAnswerSchema,
+        orText: true,
       },
     },
     refusals: {

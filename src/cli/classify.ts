@@ -2,7 +2,8 @@ import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { uploadKey } from './image-files';
 import { Progress } from './progress';
-import { ENDED, JobView, ServiceAnswerError, ServiceClient } from './service-client';
+import type { JobView } from '../api/api-schemas';
+import { ENDED, ServiceAnswerError, ServiceClient } from './service-client';
 
 /** How one file ended. */
 export interface FileResult {

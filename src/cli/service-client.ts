@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import type { JobStatus, JobView } from '../api/api-schemas';
 
 /** Where the service is and how to call it. */
 export interface ServiceOptions {
@@ -9,18 +10,8 @@ export interface ServiceOptions {
   key?: string;
 }
 
-/** A job as `GET /api/jobs/:id` shows it (the fields the client reads). */
-export interface JobView {
-  id: string;
-  fileName: string;
-  status: 'uploaded' | 'queued' | 'classified' | 'reported' | 'rejected' | 'failed';
-  topLabel?: string;
-  topProbability?: number;
-  error?: string;
-}
-
 /** The statuses a job does not leave. */
-export const ENDED: ReadonlySet<JobView['status']> = new Set(['reported', 'rejected', 'failed']);
+export const ENDED: ReadonlySet<JobStatus> = new Set(['reported', 'rejected', 'failed']);
 
 /** A refusal or failure the service answered with: its status, code and reason. */
 export class ServiceAnswerError extends Error {

@@ -1,6 +1,6 @@
-import type { ControllerStatus, DecisionView } from '../api/api-schemas';
 import { Controller, Get, Query } from '@nestjs/common';
 import { z } from 'zod';
+import type { ControllerStatus, DecisionView } from '../api/api-schemas';
 import type { ControllerContext } from '../../state-machines/controller.machine';
 import type { ScalingDecision } from '../../state-machines/scaling-policy';
 import { ActorHost } from '../actors/actor-host.service';

@@ -39,10 +39,7 @@ export class AutoscalerService implements OnApplicationBootstrap, OnModuleDestro
     await this.tick();
     this.schedule();
     this.loop.lookWanted$.subscribe(() => {
-      if (this.stopped) return;
-      this.ticking = this.tick().catch((error) =>
-        this.logger.error(`Scaling look failed: ${(error as Error).message}`),
-      );
+      if (!this.stopped) this.ticking = this.tickLogged();
     });
   }
 
@@ -61,12 +58,17 @@ export class AutoscalerService implements OnApplicationBootstrap, OnModuleDestro
     return decision;
   }
 
+  /** A tick whose failure is logged, not thrown: the next one tries again. */
+  private tickLogged(): Promise<unknown> {
+    return this.tick().catch((error) =>
+      this.logger.error(`Scaling tick failed: ${(error as Error).message}`),
+    );
+  }
+
   private schedule(): void {
     if (this.stopped) return;
     this.timer = this.clock.setTimer(this.config.scalingPeriodMs, () => {
-      this.ticking = this.tick()
-        .catch((error) => this.logger.error(`Scaling tick failed: ${(error as Error).message}`))
-        .finally(() => this.schedule());
+      this.ticking = this.tickLogged().finally(() => this.schedule());
     });
   }
 }

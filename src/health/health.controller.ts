@@ -1,6 +1,6 @@
-import type { Health, Live } from '../api/api-schemas';
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
+import type { Health, Live } from '../api/api-schemas';
 import { ActorHost } from '../actors/actor-host.service';
 import { WORKER } from '../actors/actor-kinds';
 import { REQUEST_QUEUE } from '../pipeline/queue-tokens';

@@ -1,7 +1,7 @@
-import type { JobPage, JobStatus, JobView } from '../api/api-schemas';
 import { Injectable } from '@nestjs/common';
 import Database from 'better-sqlite3';
 import { Observable, Subject } from 'rxjs';
+import type { JobPage, JobStatus, JobView } from '../api/api-schemas';
 import type { JobContext } from '../../state-machines/job.machine';
 import { isoTime } from '../common/time';
 import { ActorHost } from '../actors/actor-host.service';

@@ -1,5 +1,5 @@
-import type { JobEventView } from '../api/api-schemas';
 import { Injectable } from '@nestjs/common';
+import type { JobEventView } from '../api/api-schemas';
 import { JOB } from '../actors/actor-kinds';
 import { ServiceError } from '../common/errors';
 import { isoTime } from '../common/time';

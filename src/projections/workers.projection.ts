@@ -1,5 +1,5 @@
-import type { WorkerState, WorkerView } from '../api/api-schemas';
 import { Injectable } from '@nestjs/common';
+import type { WorkerState, WorkerView } from '../api/api-schemas';
 import type { WorkerContext } from '../../state-machines/worker.machine';
 import { isoTime } from '../common/time';
 import { Actor, ActorHost } from '../actors/actor-host.service';

@@ -1,4 +1,3 @@
-import type { ClassifyAnswer, SubmissionAnswer, SubmissionRefused } from '../api/api-schemas';
 import {
   Controller,
   Headers,
@@ -12,6 +11,7 @@ import {
 } from '@nestjs/common';
 import { FileInterceptor, FilesInterceptor } from '@nestjs/platform-express';
 import type { Response } from 'express';
+import type { ClassifyAnswer, SubmissionAnswer, SubmissionRefused } from '../api/api-schemas';
 import { JobsService } from '../jobs/jobs.service';
 import { UploadedFile as Upload } from '../jobs/uploaded-file';
 import { parseIdempotencyKey } from '../jobs/submissions';
