@@ -24,6 +24,7 @@ import { StreamController } from './web/stream.controller';
 import { UploadStorage } from './web/upload-storage';
 import { UploadsModule } from './web/uploads.module';
 import { UploadController } from './web/upload.controller';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /** The control plane: event log, machine host, job pipeline, fleet, read models and the web tier. */
 @Module({})
@@ -42,6 +43,7 @@ export class AppModule {
         JobsModule,
         FleetModule,
         PipelineModule,
+        WebhooksModule,
         DebugModule,
         MetricsModule,
         UploadsModule,

@@ -21,6 +21,8 @@ export interface JobInput {
    * its message was lost (default {@link DEFAULT_JOB_DEADLINE_MS}).
    */
   deadlineMs?: number;
+  /** Where to POST the job's view when it ends (a webhook), if its client asked for one. */
+  callbackUrl?: string;
   at: number;
 }
 
@@ -53,6 +55,7 @@ export interface JobContext {
   maxAttempts: number;
   attempts: number;
   deadlineMs: number;
+  callbackUrl?: string;
   /** Times the job was handed to the request queue (entries into `uploaded`). */
   enqueues: number;
   /** Workers lost while holding the job, and of those, while holding it alone. */
@@ -187,6 +190,7 @@ export const jobMachine = setup({
     deadlineMs: input.deadlineMs ?? DEFAULT_JOB_DEADLINE_MS,
     enqueues: 0,
     uploadedAt: input.at,
+    ...(input.callbackUrl !== undefined && { callbackUrl: input.callbackUrl }),
   }),
   states: {
     uploaded: {

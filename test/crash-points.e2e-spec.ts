@@ -89,18 +89,9 @@ describe('crash points: the control plane killed right after each kind of event'
         ...point.env,
         CRASH_AFTER_EVENT: point.after,
       });
-      crashing.spawn();
-      let crashed = false;
-      const exited = crashing.exit().then((signal) => {
-        crashed = true;
-        return signal;
-      });
-      await waitFor('the control plane to answer, or to crash first', async () =>
-        crashed || (await fetch(`${crashing.url}/api/fleet`)).ok ? true : undefined,
-      );
-      if (!crashed) await point.drive(crashing.url);
-      await waitFor('the crash', async () => (crashed ? true : undefined), 30_000);
-      expect(await exited).toBe('SIGKILL');
+      if (await crashing.startOrExit()) await point.drive(crashing.url);
+      await waitFor('the crash', async () => (crashing.hasExited ? true : undefined), 30_000);
+      expect(await crashing.exit()).toBe('SIGKILL');
       const type = point.after.split(' ')[0];
       expect((await readLocalEventLog(dataDir)).some((e) => e.type === type)).toBe(true);
 

@@ -8,6 +8,9 @@ interface Operation {
   parameters?: Array<{ name: string; in: string; schema: Record<string, unknown> }>;
   responses: Record<string, unknown>;
   security: unknown[];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- read as the test walks it
+  requestBody?: any;
+  callbacks?: Record<string, Record<string, Record<string, Operation>>>;
 }
 type OpenApi = { openapi: string; paths: Record<string, Record<string, Operation>> };
 
@@ -76,6 +79,21 @@ describe('the OpenAPI document (/api/openapi.json) and its docs page (/api/docs)
     expect(Object.keys(document.paths['/api/jobs'].post.responses)).toEqual(
       expect.arrayContaining(['202', '413', '415', '422', '429']),
     );
+  });
+
+  it('documents the webhook: the callbackUrl field, and the signed POST made back to it', () => {
+    const upload = document.paths['/api/jobs'].post;
+    const form = upload.requestBody.content['multipart/form-data'].schema;
+    expect(form.properties.callbackUrl).toMatchObject({ type: 'string' });
+    const callback = upload.callbacks!.jobEnded['{$request.body#/callbackUrl}'].post;
+    expect(callback.requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/Job',
+    });
+    expect(callback.parameters!.map((p) => p.name)).toEqual([
+      'X-Signature',
+      'X-Webhook-Id',
+      'X-Webhook-Attempt',
+    ]);
   });
 
   it('serves the docs page offline, with Swagger UI from node_modules', async () => {

@@ -5,7 +5,7 @@ import { Upcaster } from '../events/upcaster';
 import { ActorExistsError, UnknownActorError, UnknownStreamKindError } from './actor-host.errors';
 import { ActorHost } from './actor-host.service';
 import { SET_ASIDE_STREAM } from './set-aside';
-import { ActorKind, CONTROLLER, CONTROLLER_STREAM, JOB, WORKER } from './actor-kinds';
+import { ActorKind, CONTROLLER, CONTROLLER_STREAM, JOB, WEBHOOK, WORKER } from './actor-kinds';
 import { EffectHandlers } from './effect-handlers';
 
 const upload = (jobId: string) => ({
@@ -51,6 +51,7 @@ async function setUp(
   recordAll(JOB, overrides.job);
   recordAll(WORKER);
   recordAll(CONTROLLER, overrides.controller);
+  recordAll(WEBHOOK);
   await host.onModuleInit();
   host.onApplicationBootstrap();
   return { clock, store, host, calls };

@@ -2,6 +2,7 @@ import { AnyStateMachine } from 'xstate';
 import { CONTROLLER_EFFECTS, controllerMachine } from '../../state-machines/controller.machine';
 import { EffectDeclarations } from '../../state-machines/effects';
 import { JOB_EFFECTS, jobMachine } from '../../state-machines/job.machine';
+import { WEBHOOK_EFFECTS, webhookMachine } from '../../state-machines/webhook.machine';
 import { WORKER_EFFECTS, workerMachine } from '../../state-machines/worker.machine';
 
 /**
@@ -12,7 +13,7 @@ export interface ActorKind<
   TMachine extends AnyStateMachine = AnyStateMachine,
   TEffects extends EffectDeclarations = EffectDeclarations,
 > {
-  name: 'job' | 'worker' | 'controller';
+  name: 'job' | 'worker' | 'controller' | 'webhook';
   machine: TMachine;
   /** The effects its machine declares in `setup()` (timers aside: the host keeps those itself). */
   effects: TEffects;
@@ -46,6 +47,8 @@ const prefixed = <TMachine extends AnyStateMachine, TEffects extends EffectDecla
 
 export const JOB = prefixed('job', jobMachine, JOB_EFFECTS, 'JobUploaded', true);
 export const WORKER = prefixed('worker', workerMachine, WORKER_EFFECTS, 'WorkerLaunchRequested', false);
+/** A job's webhook: its stream is named after the job (`webhook-<jobId>`). */
+export const WEBHOOK = prefixed('webhook', webhookMachine, WEBHOOK_EFFECTS, 'WebhookRequested', true);
 /** The stream of the one controller (the autoscaler). */
 export const CONTROLLER_STREAM = 'controller';
 
@@ -60,7 +63,7 @@ export const CONTROLLER: ActorKind<typeof controllerMachine, typeof CONTROLLER_E
   idOf: (streamId) => (streamId === CONTROLLER_STREAM ? CONTROLLER_STREAM : undefined),
 };
 
-export const ACTOR_KINDS: readonly ActorKind[] = [JOB, WORKER, CONTROLLER] as readonly ActorKind[];
+export const ACTOR_KINDS: readonly ActorKind[] = [JOB, WORKER, CONTROLLER, WEBHOOK] as readonly ActorKind[];
 
 /** The kind and actor id a stream belongs to, or undefined for streams no machine owns. */
 export function kindOfStream(streamId: string): { kind: ActorKind; id: string } | undefined {

@@ -36,6 +36,10 @@ export const JobViewSchema = z
     classifiedAt: isoTime.optional(),
     reportedAt: isoTime.optional(),
     endedAt: isoTime.optional(),
+    callbackUrl: z
+      .string()
+      .optional()
+      .describe('where the service POSTs this view, signed, when the job ends (see the webhooks section)'),
     filesDeletedAt: isoTime
       .optional()
       .describe(
@@ -55,9 +59,10 @@ export const JobPageSchema = z
   .meta({ id: 'JobPage' });
 export type JobPage = z.infer<typeof JobPageSchema>;
 
-/** One event of a job's stream, straight from the log. */
+/** One event of a job's stream, or of its webhook's, straight from the log. */
 export const JobEventViewSchema = z
   .object({
+    stream: z.enum(['job', 'webhook']).describe("the job's own stream, or its webhook's"),
     type: z.string(),
     version: z.number().int(),
     position: z.number().int(),

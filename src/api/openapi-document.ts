@@ -96,7 +96,11 @@ function parameters(route: ApiRoute) {
 function requestBody(route: ApiRoute) {
   if (!route.upload) return undefined;
   const file = { type: 'string', contentMediaType: 'application/octet-stream', description: 'an image' };
-  const { field, many } = route.upload;
+  const { field, many, fields } = route.upload;
+  const text = Object.entries(fields?.shape ?? {}).map(([name, schema]) => [
+    name,
+    jsonSchema(schema as z.ZodType, 'input'),
+  ]);
   return {
     required: true,
     content: {
@@ -104,11 +108,32 @@ function requestBody(route: ApiRoute) {
         schema: {
           type: 'object',
           required: [field],
-          properties: { [field]: many ? { type: 'array', items: file } : file },
+          properties: { [field]: many ? { type: 'array', items: file } : file, ...Object.fromEntries(text) },
         },
       },
     },
   };
+}
+
+/** OpenAPI's `callbacks` of a route that calls back. */
+function callbacks({ callback }: ApiRoute) {
+  if (!callback) return undefined;
+  const operation = {
+    summary: callback.summary,
+    parameters: Object.entries(callback.headers).map(([name, description]) => ({
+      name,
+      in: 'header',
+      required: true,
+      description,
+      schema: { type: 'string' },
+    })),
+    requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(callback.json) } } },
+    responses: {
+      '2XX': { description: 'delivered' },
+      default: { description: 'not delivered: tried again later, waiting twice as long each time' },
+    },
+  };
+  return { [callback.name]: { [`{$request.body#/${callback.urlField}}`]: { post: operation } } };
 }
 
 /**
@@ -121,6 +146,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
   for (const route of API_ROUTES) {
     const parameterList = parameters(route);
     const body = requestBody(route);
+    const calls = callbacks(route);
     (paths[route.path] ??= {})[route.method] = {
       summary: route.summary,
       tags: [route.tag],
@@ -129,6 +155,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       ...(parameterList.length > 0 && { parameters: parameterList }),
       ...(body && { requestBody: body }),
       responses: responses(route),
+      ...(calls && { callbacks: calls }),
     };
   }
   return {

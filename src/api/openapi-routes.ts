@@ -4,6 +4,9 @@ import { decisionsQuery } from '../fleet/autoscaler.controller';
 import { fleetQuery } from '../fleet/fleet.controller';
 import { listQuery } from '../jobs/jobs.controller';
 import type { AccessLevel } from '../security/access';
+import { submissionFields } from '../web/upload.controller';
+import { SIGNATURE_HEADER } from '../webhooks/webhook-signature';
+import { WEBHOOK_ATTEMPT_HEADER, WEBHOOK_ID_HEADER } from '../webhooks/webhook-effects';
 import {
   ClassifyAnswerSchema,
   ControllerStatusSchema,
@@ -37,11 +40,26 @@ export interface ApiRoute {
   params?: Record<string, string>;
   /** Request headers the route reads, by name, with what they are. */
   headers?: Record<string, string>;
-  /** A multipart upload: the field's name, and whether it takes several files. */
-  upload?: { field: string; many: boolean };
+  /**
+   * A multipart upload: the files' field, whether it takes several files, and the text fields'
+   * schema (the very one the handler parses them with).
+   */
+  upload?: { field: string; many: boolean; fields?: z.ZodObject };
+  /** A request the service makes back to a URL the client gave (OpenAPI's `callbacks`). */
+  callback?: ApiCallback;
   answers: Record<number, RouteAnswer>;
   /** Refusals beyond those every route of its kind has (see `openapi-document.ts`), by status. */
   refusals?: Record<number, string>;
+}
+
+/** A webhook: POSTed to the URL in the request's body field `urlField`. */
+export interface ApiCallback {
+  name: string;
+  urlField: string;
+  summary: string;
+  json: z.ZodType;
+  /** The headers it carries, by name, with what they are. */
+  headers: Record<string, string>;
 }
 
 const eventStream = (what: string): RouteAnswer => ({ description: what, media: 'text/event-stream' });
@@ -88,10 +106,23 @@ export const API_ROUTES: readonly ApiRoute[] = [
     summary: 'Upload images as jobs',
     tag: 'jobs',
     access: 'api',
-    upload: { field: 'files', many: true },
+    upload: { field: 'files', many: true, fields: submissionFields },
     headers: {
       'Idempotency-Key':
         "1–255 printable ASCII characters: a retry of the same files answers the first try's jobs and creates none",
+    },
+    callback: {
+      name: 'jobEnded',
+      urlField: 'callbackUrl',
+      summary:
+        "Each job's view when it ends (reported, rejected or failed); retried with backoff until a 2xx answer",
+      json: JobViewSchema,
+      headers: {
+        [SIGNATURE_HEADER]:
+          '`t=<Unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with WEBHOOK_SECRET>`; refuse an old t',
+        [WEBHOOK_ID_HEADER]: "the job's id, the same on every attempt: act on it once",
+        [WEBHOOK_ATTEMPT_HEADER]: 'the attempt, from 1',
+      },
     },
     answers: {
       202: {
@@ -103,7 +134,11 @@ export const API_ROUTES: readonly ApiRoute[] = [
         json: SubmissionRefusedSchema,
       },
     },
-    refusals: { ...UPLOAD_REFUSALS, 422: 'the Idempotency-Key was used for other files' },
+    refusals: {
+      ...UPLOAD_REFUSALS,
+      400: 'a malformed request, or a callbackUrl that is not an http(s) URL on a host in WEBHOOK_ALLOWED_HOSTS',
+      422: 'the Idempotency-Key was used for other files (or another callbackUrl)',
+    },
   },
   {
     method: 'get',

@@ -254,3 +254,40 @@ describe('loadConfig: keys and protected mode', () => {
     expect(loadConfig({ HOST: host }).host).toBe(host);
   });
 });
+
+describe('loadConfig: webhooks', () => {
+  it('refuses every callback by default, and retries 10 times from 1 s up to 5 minutes apart', () => {
+    expect(loadConfig({}).webhooks).toEqual({
+      allowedHosts: [],
+      secret: undefined,
+      maxAttempts: 10,
+      retryBaseMs: 1_000,
+      retryMaxMs: 300_000,
+      timeoutMs: 10_000,
+    });
+  });
+
+  it('reads the allowed hosts, lower-cased, with the secret they need', () => {
+    const { webhooks } = loadConfig({
+      WEBHOOK_ALLOWED_HOSTS: 'Hooks.Example.com, 10.0.0.5:8080,[::1]:9000',
+      WEBHOOK_SECRET: 'whsec-0123456789abcdef',
+      WEBHOOK_MAX_ATTEMPTS: '3',
+    });
+    expect(webhooks).toMatchObject({
+      allowedHosts: ['hooks.example.com', '10.0.0.5:8080', '[::1]:9000'],
+      secret: 'whsec-0123456789abcdef',
+      maxAttempts: 3,
+    });
+  });
+
+  it('refuses allowed hosts without a secret, a short secret, and an entry that is not a host', () => {
+    expect(() => loadConfig({ WEBHOOK_ALLOWED_HOSTS: 'hooks.example.com' })).toThrow(/set WEBHOOK_SECRET/);
+    expect(() => loadConfig({ WEBHOOK_SECRET: 'short' })).toThrow(/WEBHOOK_SECRET.*at least 16/);
+    expect(() =>
+      loadConfig({
+        WEBHOOK_ALLOWED_HOSTS: 'https://hooks.example.com/x',
+        WEBHOOK_SECRET: 'whsec-0123456789abcdef',
+      }),
+    ).toThrow(/WEBHOOK_ALLOWED_HOSTS.*host name/);
+  });
+});

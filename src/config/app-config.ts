@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { AwsConfig, Ec2Config, loadAwsConfig, loadEc2Config } from './aws-config';
 import { commaSeparated, InvalidConfigError, parseEnv, positiveInt } from './env';
+import { loadWebhookConfig, WebhookConfig } from './webhook-config';
 import { DEFAULT_JOB_DEADLINE_MS } from '../../state-machines/job.machine';
 import { DEFAULT_MAX_PIXELS } from '../classifier/image-preprocessor';
 import {
@@ -274,6 +275,8 @@ export interface AppConfig {
   visibilityTimeoutMs: number;
   /** A worker gives up a batch that takes longer, and its jobs come back (env BATCH_DEADLINE_MS, default 120 000). */
   batchDeadlineMs: number;
+  /** Callbacks when jobs end; see {@link WebhookConfig}. */
+  webhooks: WebhookConfig;
 }
 
 export { InvalidConfigError } from './env';
@@ -342,6 +345,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     workerHeartbeatTimeoutMs: e.WORKER_HEARTBEAT_TIMEOUT_MS,
     visibilityTimeoutMs: e.VISIBILITY_TIMEOUT_MS,
     batchDeadlineMs: e.BATCH_DEADLINE_MS,
+    webhooks: loadWebhookConfig(env),
   };
 }
 

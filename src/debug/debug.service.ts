@@ -3,7 +3,15 @@ import { asyncScheduler, defer, map, Observable, startWith, Subject, throttleTim
 import type { AnyMachineSnapshot } from 'xstate';
 import { Effect } from '../../state-machines/fold';
 import { ActorHost } from '../actors/actor-host.service';
-import { ACTOR_KINDS, ActorKind, CONTROLLER, JOB, kindOfStream, WORKER } from '../actors/actor-kinds';
+import {
+  ACTOR_KINDS,
+  ActorKind,
+  CONTROLLER,
+  JOB,
+  kindOfStream,
+  WEBHOOK,
+  WORKER,
+} from '../actors/actor-kinds';
 import { isoTime } from '../common/time';
 import { Upcaster } from '../events/upcaster';
 import { Clock } from '../ports/clock.port';
@@ -98,8 +106,10 @@ export class DebugService {
   ) {
     // Subscribed after the jobs read model (which this service needs), so its counts are current.
     host.changes$.subscribe(({ actor, event, replayed }) => {
+      // A finished webhook leaves memory, and the census: its chart counts those under way.
+      const gone = actor.kind.leavesMemoryWhenDone && actor.snapshot.status === 'done';
       if (actor.kind !== JOB)
-        this.census.record(actor.kind.name, actor.streamId, activeStateIds(actor.snapshot.value));
+        this.census.record(actor.kind.name, actor.streamId, gone ? [] : activeStateIds(actor.snapshot.value));
       if (actor.kind === JOB || actor.kind === WORKER)
         this.history.record(event.data.at as number, this.totals);
       if (!replayed) this.liveChanges.next();
@@ -107,7 +117,7 @@ export class DebugService {
     host.checkpoint.add(new FleetHistoryCheckpoint(this.history, () => this.countRestoredActors()));
   }
 
-  /** Jobs are counted by the jobs read model; workers and the controller by the census. */
+  /** Jobs are counted by the jobs read model; workers, the controller and webhooks by the census. */
   private readonly totals: CensusTotals = {
     total: (kind, states) =>
       kind === JOB.name
@@ -116,7 +126,7 @@ export class DebugService {
   };
 
   private countRestoredActors(): void {
-    for (const kind of [WORKER, CONTROLLER])
+    for (const kind of [WORKER, CONTROLLER, WEBHOOK])
       for (const actor of this.host.list(kind))
         this.census.record(kind.name, actor.streamId, activeStateIds(actor.snapshot.value));
   }

@@ -9,7 +9,10 @@ export class StateCensus {
   private readonly statesOf = new Map<string, string[]>();
   private readonly byKind = new Map<string, Map<string, number>>();
 
-  /** Records that actor `streamId` of `kind` is now in `states`; true when a count changed. */
+  /**
+   * Records that actor `streamId` of `kind` is now in `states`; true when a count changed. An
+   * actor in no state is gone (a finished one that left memory), and forgotten.
+   */
   record(kind: string, streamId: string, states: string[]): boolean {
     const before = this.statesOf.get(streamId) ?? [];
     if (before.length === states.length && before.every((s, i) => s === states[i])) return false;
@@ -17,7 +20,8 @@ export class StateCensus {
     this.byKind.set(kind, counts);
     before.forEach((state) => counts.set(state, (counts.get(state) ?? 0) - 1));
     states.forEach((state) => counts.set(state, (counts.get(state) ?? 0) + 1));
-    this.statesOf.set(streamId, states);
+    if (states.length === 0) this.statesOf.delete(streamId);
+    else this.statesOf.set(streamId, states);
     return true;
   }
 

@@ -29,6 +29,14 @@ export interface RefusedFile {
   httpStatus: number;
 }
 
+/** How a submission of files is made. */
+export interface SubmitOptions {
+  /** The client's `Idempotency-Key`, if it sent one. */
+  idempotencyKey?: string;
+  /** Where each job's view is POSTed when it ends (checked already: see `parseCallbackUrl`). */
+  callbackUrl?: string;
+}
+
 /** The answer to a submission of files. */
 export interface SubmissionResult {
   jobs: AcceptedJob[];
@@ -63,16 +71,22 @@ export class JobsService {
    * With an `idempotencyKey`, a submission of the same files with the same key answers with the
    * jobs the first one created and creates none (`replayed: true`), across restarts too; only
    * files the first one did not get to (it was cut short) become new jobs.
-   * @throws IdempotencyKeyReusedError when the key was used for other files.
+   *
+   * With a `callbackUrl` (checked already), each job's view is POSTed there when it ends.
+   * @throws IdempotencyKeyReusedError when the key was used for other files (or another callback URL).
    */
-  async submit(uploads: UploadedFile[], idempotencyKey?: string): Promise<SubmissionResult> {
+  async submit(uploads: UploadedFile[], options: SubmitOptions = {}): Promise<SubmissionResult> {
     const files = uploads.map(withCleanName);
-    if (idempotencyKey === undefined) return this.submitFiles(files);
-    return this.submissions.serialise(idempotencyKey, () => this.submitFiles(files, idempotencyKey));
+    const { idempotencyKey } = options;
+    if (idempotencyKey === undefined) return this.submitFiles(files, options);
+    return this.submissions.serialise(idempotencyKey, () => this.submitFiles(files, options));
   }
 
-  private async submitFiles(files: UploadedFile[], key?: string): Promise<SubmissionResult> {
-    const fingerprint = key === undefined ? undefined : await fingerprintFiles(files);
+  private async submitFiles(
+    files: UploadedFile[],
+    { idempotencyKey: key, callbackUrl }: SubmitOptions,
+  ): Promise<SubmissionResult> {
+    const fingerprint = key === undefined ? undefined : await fingerprintFiles(files, callbackUrl);
     const earlier = key === undefined ? undefined : this.submissions.get(key);
     if (earlier && earlier.fingerprint !== fingerprint)
       throw new IdempotencyKeyReusedError(`Idempotency-Key "${key}" was used for other files`);
@@ -95,7 +109,7 @@ export class JobsService {
       if (result.status === 'fulfilled') {
         const { jobId, image } = result.value!;
         const submission = key === undefined ? undefined : { key, fingerprint: fingerprint!, index: i };
-        recording.push(this.record(jobId, file, image, submission));
+        recording.push(this.record(jobId, file, image, { submission, callbackUrl }));
         jobs.push({ id: jobId, fileName: file.originalname });
         continue;
       }
@@ -155,7 +169,7 @@ export class JobsService {
     jobId: string,
     file: UploadedFile,
     image: ValidatedImage,
-    submission?: SubmissionRef,
+    { submission, callbackUrl }: { submission?: SubmissionRef; callbackUrl?: string } = {},
   ): Promise<void> {
     await this.host.dispatch(JOB.streamId(jobId), {
       type: 'JobUploaded',
@@ -166,6 +180,7 @@ export class JobsService {
       maxAttempts: this.config.maxAttempts,
       deadlineMs: this.config.jobDeadlineMs,
       ...(submission && { submission }),
+      ...(callbackUrl !== undefined && { callbackUrl }),
     });
   }
 }

@@ -35,9 +35,16 @@ export function parseIdempotencyKey(header: string | undefined): string | undefi
   return header;
 }
 
-/** A digest of the files of a submission, their names and bytes in order; files on disk are streamed. */
-export async function fingerprintFiles(files: readonly UploadedFile[]): Promise<string> {
+/**
+ * A digest of the files of a submission, their names and bytes in order, and its callback URL
+ * when it has one; files on disk are streamed.
+ */
+export async function fingerprintFiles(
+  files: readonly UploadedFile[],
+  callbackUrl?: string,
+): Promise<string> {
   const hash = createHash('sha256');
+  if (callbackUrl !== undefined) hash.update(`callback:${Buffer.byteLength(callbackUrl)}:${callbackUrl}:`);
   for (const file of files) {
     hash.update(`${Buffer.byteLength(file.originalname)}:${file.originalname}:`);
     const bytes = createHash('sha256');

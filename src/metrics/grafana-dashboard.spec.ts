@@ -86,7 +86,7 @@ describe('deploy/grafana/dashboard.json', () => {
     panel.targets.map((target) => [panel.title, target.expr] as const),
   );
 
-  it('has panels for throughput, latency, backlog, fleet and scaling decisions', () => {
+  it('has panels for throughput, latency, backlog, fleet, scaling decisions and webhooks', () => {
     const names = queries.flatMap(([, expr]) => namesIn(expr).metrics);
     for (const metric of [
       'eir_classification_latency_seconds_count',
@@ -95,6 +95,7 @@ describe('deploy/grafana/dashboard.json', () => {
       'eir_request_queue_messages',
       'eir_workers',
       'eir_scaling_decisions_total',
+      'eir_webhook_attempts_total',
     ])
       expect(names).toContain(metric);
   });

@@ -7,7 +7,7 @@ import { AWS_SCALING, decideScaling } from '../../state-machines/scaling-policy'
 import { bootWithScriptedEffects } from '../../test/support/scripted-effects';
 import { parseMetrics, sampleValue, Sample } from '../../test/support/prometheus-text';
 import { ActorHost } from '../actors/actor-host.service';
-import { CONTROLLER_STREAM, JOB } from '../actors/actor-kinds';
+import { CONTROLLER_STREAM, JOB, WEBHOOK } from '../actors/actor-kinds';
 import { ManualClock } from '../clock/manual-clock';
 import { testConfig } from '../config/app-config';
 import { REQUEST_QUEUE } from '../pipeline/queue-tokens';
@@ -121,6 +121,25 @@ describe('Metrics from the read models, the request queue and live events', () =
     samples = await scrape(moduleRef);
     expect(sampleValue(samples, 'eir_scaling_decisions_total', { action: 'scaleOut' })).toBe(0);
     expect(sampleValue(samples, 'eir_workers', { state: 'pending' })).toBe(2);
+  });
+
+  it('counts webhook attempts by outcome, live', async () => {
+    const host = moduleRef.get(ActorHost);
+    const attempts = async (outcome: string) =>
+      sampleValue(await scrape(moduleRef), 'eir_webhook_attempts_total', { outcome });
+    expect([await attempts('delivered'), await attempts('failed')]).toEqual([0, 0]);
+    // The scripted effects deliver each webhook at its first attempt.
+    await host.dispatch(WEBHOOK.streamId('j1'), {
+      type: 'WebhookRequested',
+      jobId: 'j1',
+      url: 'https://hooks.example.com/',
+      body: '{}',
+      maxAttempts: 3,
+      retryBaseMs: 1_000,
+      retryMaxMs: 10_000,
+    });
+    await host.settle();
+    expect([await attempts('delivered'), await attempts('failed')]).toEqual([1, 0]);
   });
 
   it("reads the request queue's visible, in-flight and delayed counts at scrape time", async () => {

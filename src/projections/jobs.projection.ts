@@ -10,7 +10,8 @@ import { Checkpoint, CheckpointPart } from '../checkpoint/checkpoint';
 
 export type { JobPage, JobStatus, JobView } from '../api/api-schemas';
 
-interface JobRow {
+/** A job's state, as the read model keeps it until its next write. */
+export interface JobRow {
   status: JobStatus;
   context: JobContext;
 }
@@ -99,7 +100,7 @@ export class JobsProjection implements CheckpointPart {
     const s = this.statements;
     if (!s) return;
     for (const [id, row] of this.changed) {
-      s.upsert.run(id, row.status, JSON.stringify(toView(id, row)), row.context.endedAt ?? null);
+      s.upsert.run(id, row.status, JSON.stringify(jobView(id, row)), row.context.endedAt ?? null);
     }
     this.changed.clear();
     for (const [id, at] of this.filesDeleted) s.filesDeleted.run(at, id);
@@ -165,7 +166,7 @@ export class JobsProjection implements CheckpointPart {
   }
 
   private toView(id: string, row: JobRow): JobView {
-    const view = toView(id, row);
+    const view = jobView(id, row);
     const filesDeletedAt = this.filesDeleted.get(id);
     return filesDeletedAt === undefined ? view : { ...view, filesDeletedAt: isoTime(filesDeletedAt) };
   }
@@ -211,7 +212,8 @@ function prepare(db: Database.Database) {
   };
 }
 
-function toView(id: string, { status, context }: JobRow): JobView {
+/** The view the API shows of a job in `status` with `context`. */
+export function jobView(id: string, { status, context }: JobRow): JobView {
   return {
     id,
     fileName: context.fileName,
@@ -226,5 +228,6 @@ function toView(id: string, { status, context }: JobRow): JobView {
     classifiedAt: isoTime(context.classifiedAt),
     reportedAt: isoTime(context.reportedAt),
     endedAt: isoTime(context.endedAt),
+    ...(context.callbackUrl !== undefined && { callbackUrl: context.callbackUrl }),
   };
 }

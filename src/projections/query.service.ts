@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { JobEventView } from '../api/api-schemas';
-import { JOB } from '../actors/actor-kinds';
+import { JOB, WEBHOOK } from '../actors/actor-kinds';
 import { ServiceError } from '../common/errors';
 import { isoTime } from '../common/time';
-import { EventStore } from '../ports/event-store.port';
+import { EventStore, StoredEvent } from '../ports/event-store.port';
 import { JobPage, JobsProjection, JobStatus, JobView } from './jobs.projection';
 import { WorkersProjection, WorkerView } from './workers.projection';
 
@@ -38,17 +38,27 @@ export class QueryService {
     return this.jobs.list(query);
   }
 
-  /** The job's events in order, straight from the log. @throws JobNotFoundError */
+  /**
+   * The job's events straight from the log, with its webhook's (if it has one), in the order
+   * they were recorded. @throws JobNotFoundError
+   */
   async jobEvents(id: string): Promise<JobEventView[]> {
-    const events = await this.store.readStream(JOB.streamId(id));
-    if (events.length === 0) throw new JobNotFoundError(id);
-    return events.map(({ type, version, position, recordedAt, data }) => ({
-      type,
-      version,
-      position,
-      recordedAt: isoTime(recordedAt),
-      data,
-    }));
+    const [job, webhook] = await Promise.all([
+      this.store.readStream(JOB.streamId(id)),
+      this.store.readStream(WEBHOOK.streamId(id)),
+    ]);
+    if (job.length === 0) throw new JobNotFoundError(id);
+    const view =
+      (stream: JobEventView['stream']) =>
+      ({ type, version, position, recordedAt, data }: StoredEvent): JobEventView => ({
+        stream,
+        type,
+        version,
+        position,
+        recordedAt: isoTime(recordedAt),
+        data,
+      });
+    return [...job.map(view('job')), ...webhook.map(view('webhook'))].sort((a, b) => a.position - b.position);
   }
 
   listWorkers(options: { includeEnded?: boolean } = {}): WorkerView[] {

@@ -1,11 +1,12 @@
 import type { ControllerContext } from '../../state-machines/controller.machine';
 import type { ReportFailureParams } from '../../state-machines/job.machine';
 import { ActorHost } from '../actors/actor-host.service';
-import { CONTROLLER, CONTROLLER_STREAM, JOB, WORKER } from '../actors/actor-kinds';
+import { CONTROLLER, CONTROLLER_STREAM, JOB, WEBHOOK, WORKER } from '../actors/actor-kinds';
 import { EffectHandlers } from '../actors/effect-handlers';
 import { controllerEffects, WorkerTimeouts, workerEffects } from '../fleet/fleet-effects';
 import { jobEffects } from '../jobs/job-effects';
 import { JobRequest } from '../pipeline/messages';
+import { webhookEffects } from '../webhooks/webhook-effects';
 import { ScaleIn } from './contenders';
 import { Random } from './random';
 import { SimulatedCompute } from './simulated-compute';
@@ -114,5 +115,15 @@ export function handleSimulationEffects(host: ActorHost, options: SimulationEffe
         ? killVictims
         : noScaleIn;
   host.handle(CONTROLLER, recordingErrors({ ...controller, terminateWorkers }, record.errors));
+  // The simulated uploads name no callback URL; one that did would fail each attempt, saying why.
+  host.handle(
+    WEBHOOK,
+    webhookEffects({
+      config: { allowedHosts: [], timeoutMs: 1 },
+      send: async () => ({ ok: false, reason: 'the simulator sends no webhooks' }),
+      clock: { now: () => 0 },
+      logger: silent,
+    }),
+  );
   return record;
 }

@@ -62,6 +62,23 @@ export class ControlPlaneProcess {
     );
   }
 
+  /**
+   * Starts it and resolves once the API answers (true), or once the process exits first (false):
+   * one told to crash may die before it answers.
+   */
+  async startOrExit(): Promise<boolean> {
+    this.spawn();
+    await waitFor('the control plane to answer, or to exit first', async () =>
+      this.hasExited || (await fetch(`${this.url}/api/fleet`)).ok ? true : undefined,
+    );
+    return !this.hasExited;
+  }
+
+  /** Whether the process has exited. */
+  get hasExited(): boolean {
+    return this.child !== undefined && (this.child.exitCode !== null || this.child.signalCode !== null);
+  }
+
   /** Starts it without waiting for anything (it may crash before it answers). */
   spawn(): void {
     this.child = track(

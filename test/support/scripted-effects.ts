@@ -1,7 +1,14 @@
 import { Injectable, Module, ModuleMetadata, Provider } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
 import { ActorHost } from '../../src/actors/actor-host.service';
-import { ACTOR_KINDS, CONTROLLER, CONTROLLER_STREAM, JOB, WORKER } from '../../src/actors/actor-kinds';
+import {
+  ACTOR_KINDS,
+  CONTROLLER,
+  CONTROLLER_STREAM,
+  JOB,
+  WEBHOOK,
+  WORKER,
+} from '../../src/actors/actor-kinds';
 import { ActorsModule } from '../../src/actors/actors.module';
 import { EffectContext } from '../../src/actors/effect-handlers';
 import { AdaptersModule } from '../../src/adapters/adapters.module';
@@ -83,6 +90,11 @@ export function handleScriptedEffects(host: ActorHost, log: EffectCall[]): void 
     releaseJobs: recorded(log, 'releaseJobs'),
     stopWorker: recorded(log, 'stopWorker', ({ workerId }, { host }) =>
       host.dispatch(WORKER.streamId(workerId), { type: 'WorkerStopped', exitCode: 0, signal: null }),
+    ),
+  });
+  host.handle(WEBHOOK, {
+    deliverWebhook: recorded(log, 'deliverWebhook', ({ jobId, attempt }, { host }) =>
+      host.dispatch(WEBHOOK.streamId(jobId), { type: 'WebhookDelivered', attempt, httpStatus: 204 }),
     ),
   });
 }

@@ -65,7 +65,7 @@
   async function refreshRecent() {
     const actors = await getJson('/debug/api/actors?limit=25');
     const select = $('inspect-recent');
-    const groups = ['job', 'worker', 'controller'].map((kind) => {
+    const groups = ['job', 'worker', 'controller', 'webhook'].map((kind) => {
       const group = document.createElement('optgroup');
       group.label = kind;
       for (const actor of actors[kind]) {
