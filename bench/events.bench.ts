@@ -8,14 +8,17 @@ import { JOB } from '../src/actors/actor-kinds';
 import { SqliteEventStore } from '../src/adapters/local/sqlite-event-store';
 import { SystemClock } from '../src/clock/system-clock';
 import { Upcaster } from '../src/events/upcaster';
-import { NewEvent } from '../src/ports/event-store.port';
+import { EventStore, NewEvent } from '../src/ports/event-store.port';
+import { PostgresEventStore } from '../src/adapters/postgres/postgres-event-store';
+import { startThrowawayPostgres } from '../src/adapters/postgres/throwaway-postgres';
+import { Client } from 'pg';
 import { happyPathEvents } from './job-events';
 import { JobsProjection } from '../src/projections/jobs.projection';
 
 /**
- * Event-log benchmark: append throughput (one event per append, alone or 100 in flight together,
- * and batches of 100) and the time to rebuild every machine from 100 000 events. Prints a table;
- * writes bench/results/events.json.
+ * Event-log benchmark, on SQLite and on PostgreSQL: append throughput (one event per append,
+ * alone or 100 in flight together, and batches of 100) and the time to rebuild every machine from
+ * 100 000 events. Prints a table for each; writes bench/results/events.json.
  */
 const REPLAY_EVENTS = 100_000;
 const SINGLE_APPENDS = 20_000;
@@ -36,86 +39,104 @@ async function measure(
   return { label, count, seconds: (performance.now() - began) / 1000 };
 }
 
+/** Opens an empty log named `name` of the store under test. */
+type OpenLog = (name: string) => Promise<EventStore>;
+
+/** Every measure over the logs `open` makes; returns the table's rows and the summary. */
+async function runAll(open: OpenLog) {
+  const single = await open('single');
+  const singleRun = await measure('append, 1 event per call', async () => {
+    for (let i = 0; i < SINGLE_APPENDS; i++) {
+      await single.append(`job-${i}`, [{ type: 'JobUploaded', data: jobEvents(i, 0)[0].data }], 'no_stream');
+    }
+    return SINGLE_APPENDS;
+  });
+  await single.close();
+
+  // Appends in flight together, as concurrent uploads make them.
+  const grouped = await open('grouped');
+  const groupedRun = await measure(`append, 1 event per call, ${CONCURRENT} calls at a time`, async () => {
+    for (let i = 0; i < SINGLE_APPENDS; i += CONCURRENT) {
+      await Promise.all(
+        Array.from({ length: CONCURRENT }, (_, k) =>
+          grouped.append(
+            `job-${i + k}`,
+            [{ type: 'JobUploaded', data: jobEvents(i + k, 0)[0].data }],
+            'no_stream',
+          ),
+        ),
+      );
+    }
+    return SINGLE_APPENDS;
+  });
+  await grouped.close();
+
+  const batched = await open('batched');
+  const batchedRun = await measure(`append, ${BATCH} events per call`, async () => {
+    for (let i = 0; i < REPLAY_EVENTS / BATCH; i++) {
+      const events = Array.from({ length: BATCH / 5 }, (_, k) => jobEvents(i * BATCH + k, 0)).flat();
+      await batched.append(`batch-${i}`, events, 'no_stream');
+    }
+    return REPLAY_EVENTS;
+  });
+  await batched.close();
+
+  const log = await open('replay');
+  const jobRun = await measure('append, 5 events per call (one job)', async () => {
+    for (let i = 0; i < REPLAY_EVENTS / 5; i++) {
+      await log.append(JOB.streamId(`j${i}`), jobEvents(i, 1_700_000_000_000 + i), 'no_stream');
+    }
+    return REPLAY_EVENTS;
+  });
+  await log.close();
+
+  Logger.overrideLogger(false);
+  const replayed = await open('replay');
+  const host = new ActorHost(replayed, clock, new Upcaster());
+  const projection = new JobsProjection(host);
+  // The checkpoint in memory: a rebuild of the machines and the read model from the whole log.
+  const replayRun = await measure('replay 100 000 events into machines + read model', async () => {
+    await host.replay();
+    return host.replayStats.events;
+  });
+  await replayed.close();
+  if (projection.countByStatus().reported !== REPLAY_EVENTS / 5)
+    throw new Error('replay did not rebuild every job');
+
+  const rows = [singleRun, groupedRun, jobRun, batchedRun, replayRun].map((r) => ({
+    measure: r.label,
+    events: r.count,
+    seconds: Number(r.seconds.toFixed(3)),
+    'events/s': Math.round(r.count / r.seconds),
+  }));
+  const summary = {
+    appendPerS: Math.round(singleRun.count / singleRun.seconds),
+    groupCommitAppendPerS: Math.round(groupedRun.count / groupedRun.seconds),
+    batchedAppendPerS: Math.round(batchedRun.count / batchedRun.seconds),
+    replay100kS: Number(replayRun.seconds.toFixed(3)),
+  };
+  return { rows, summary };
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-events-'));
+  // PostgreSQL: DATABASE_URL when given (each log a schema of its own, dropped after), else a
+  // server started here, its commits fsynced as SQLite's are.
+  const given = process.env.DATABASE_URL;
+  const server = given ? undefined : await startThrowawayPostgres({ durable: true });
+  const url = given ?? server!.url;
+  const run = `bench_${process.pid}_`;
   try {
-    const single = new SqliteEventStore(join(dir, 'single.db'), clock);
-    const singleRun = await measure('append, 1 event per call', async () => {
-      for (let i = 0; i < SINGLE_APPENDS; i++) {
-        await single.append(
-          `job-${i}`,
-          [{ type: 'JobUploaded', data: jobEvents(i, 0)[0].data }],
-          'no_stream',
-        );
-      }
-      return SINGLE_APPENDS;
-    });
-    await single.close();
-
-    // Appends in flight together, as concurrent uploads make them: one transaction (and one
-    // fsync) per turn of the event loop.
-    const grouped = new SqliteEventStore(join(dir, 'grouped.db'), clock);
-    const groupedRun = await measure(`append, 1 event per call, ${CONCURRENT} calls at a time`, async () => {
-      for (let i = 0; i < SINGLE_APPENDS; i += CONCURRENT) {
-        await Promise.all(
-          Array.from({ length: CONCURRENT }, (_, k) =>
-            grouped.append(
-              `job-${i + k}`,
-              [{ type: 'JobUploaded', data: jobEvents(i + k, 0)[0].data }],
-              'no_stream',
-            ),
-          ),
-        );
-      }
-      return SINGLE_APPENDS;
-    });
-    await grouped.close();
-
-    const batched = new SqliteEventStore(join(dir, 'batched.db'), clock);
-    const batchedRun = await measure(`append, ${BATCH} events per call`, async () => {
-      for (let i = 0; i < REPLAY_EVENTS / BATCH; i++) {
-        const events = Array.from({ length: BATCH / 5 }, (_, k) => jobEvents(i * BATCH + k, 0)).flat();
-        await batched.append(`batch-${i}`, events, 'no_stream');
-      }
-      return REPLAY_EVENTS;
-    });
-    await batched.close();
-
-    const log = new SqliteEventStore(join(dir, 'replay.db'), clock);
-    const jobRun = await measure('append, 5 events per call (one job)', async () => {
-      for (let i = 0; i < REPLAY_EVENTS / 5; i++) {
-        await log.append(JOB.streamId(`j${i}`), jobEvents(i, 1_700_000_000_000 + i), 'no_stream');
-      }
-      return REPLAY_EVENTS;
-    });
-    await log.close();
-
-    Logger.overrideLogger(false);
-    const replayed = new SqliteEventStore(join(dir, 'replay.db'), clock);
-    const host = new ActorHost(replayed, clock, new Upcaster());
-    const projection = new JobsProjection(host);
-    // The checkpoint in memory: a rebuild of the machines and the read model from the whole log.
-    const replayRun = await measure('replay 100 000 events into machines + read model', async () => {
-      await host.replay();
-      return host.replayStats.events;
-    });
-    if (projection.countByStatus().reported !== REPLAY_EVENTS / 5)
-      throw new Error('replay did not rebuild every job');
-
-    const results = {
-      appendPerS: Math.round(singleRun.count / singleRun.seconds),
-      groupCommitAppendPerS: Math.round(groupedRun.count / groupedRun.seconds),
-      batchedAppendPerS: Math.round(batchedRun.count / batchedRun.seconds),
-      replay100kS: Number(replayRun.seconds.toFixed(3)),
-    };
-    console.table(
-      [singleRun, groupedRun, jobRun, batchedRun, replayRun].map((r) => ({
-        measure: r.label,
-        events: r.count,
-        seconds: Number(r.seconds.toFixed(3)),
-        'events/s': Math.round(r.count / r.seconds),
-      })),
-    );
+    const sqlite = await runAll(async (name) => new SqliteEventStore(join(dir, `${name}.db`), clock));
+    const postgres = await runAll((name) => PostgresEventStore.open({ url, schema: `${run}${name}` }, clock));
+    for (const [name, { rows }] of [
+      ['SQLite', sqlite],
+      ['PostgreSQL', postgres],
+    ] as const) {
+      console.log(name);
+      console.table(rows);
+    }
+    const results = { ...sqlite.summary, postgres: postgres.summary };
     console.log(JSON.stringify(results));
     mkdirSync(join(__dirname, '..', '..', 'bench', 'results'), { recursive: true });
     writeFileSync(
@@ -124,6 +145,23 @@ async function main(): Promise<void> {
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    if (given) await dropSchemas(url, run);
+    await server?.stop();
+  }
+}
+
+/** Drops the schemas this run made on a database it was given. */
+async function dropSchemas(url: string, prefix: string): Promise<void> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string }>(
+      'SELECT nspname AS name FROM pg_namespace WHERE starts_with(nspname, $1)',
+      [prefix],
+    );
+    for (const { name } of rows) await client.query(`DROP SCHEMA "${name}" CASCADE`);
+  } finally {
+    await client.end();
   }
 }
 

@@ -23,6 +23,7 @@ import { moveLegacyObjects } from './local/legacy-objects';
 import { createWorkerProcesses, localPaths } from './local/local-adapters';
 import { SqliteEventStore } from './local/sqlite-event-store';
 import { SqliteObjectStore } from './local/sqlite-object-store';
+import { PostgresEventStore } from './postgres/postgres-event-store';
 
 /** A large body's file that no object names, this old, is no put in progress but what a killed writer left. */
 const ABANDONED_FILE_MS = 60 * 60_000;
@@ -56,8 +57,8 @@ class BackendLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
 }
 
 /**
- * The adapters behind the ports, chosen by the configuration: the event log (SQLite, in the data
- * folder) and its checkpoint beside it, the queues and the object store of its profile (`local`: SQLite and files; `aws`: SQS
+ * The adapters behind the ports, chosen by the configuration: the event log (SQLite in the data
+ * folder, or PostgreSQL) and its checkpoint in the data folder, the queues and the object store of its profile (`local`: SQLite and files; `aws`: SQS
  * and S3), and workers as child processes (`COMPUTE=local`) or EC2 instances (`COMPUTE=ec2`).
  */
 @Global()
@@ -121,9 +122,16 @@ async function openBackendMovingLegacyObjects(config: AppConfig, clock: Clock): 
   }
 }
 
-/** The SQLite log; with `CRASH_AFTER_EVENT` set, one that kills the process at that event. */
-function openEventStore(config: AppConfig, clock: Clock): EventStore {
-  const store = new SqliteEventStore(localPaths(config.dataDir).events, clock);
+/**
+ * The log of the configuration (SQLite in the data folder, or PostgreSQL); with
+ * `CRASH_AFTER_EVENT` set, one that kills the process at that event.
+ */
+async function openEventStore(config: AppConfig, clock: Clock): Promise<EventStore> {
+  const { eventStore } = config;
+  const store =
+    eventStore.kind === 'postgres'
+      ? await PostgresEventStore.open({ url: eventStore.url, schema: eventStore.schema }, clock)
+      : new SqliteEventStore(localPaths(config.dataDir).events, clock);
   return config.crashAfterEvent
     ? new CrashingEventStore(store, parseCrashPoint(config.crashAfterEvent))
     : store;

@@ -86,6 +86,15 @@ const schema = z
     RETENTION_DAYS: z.coerce.number().int().min(0).default(30),
     RETENTION_SWEEP_MS: positiveInt().default(60 * 60 * 1000),
     DATA_DIR: z.string().min(1).default('data'),
+    EVENT_STORE: z.enum(['sqlite', 'postgres']).default('sqlite'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL (postgres://user:password@host:5432/database)')
+      .optional(),
+    DATABASE_SCHEMA: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL name: letters, digits and _')
+      .default('public'),
     PROFILE: z.enum(['local', 'aws']).default('local'),
     COMPUTE: z.enum(['local', 'ec2']).optional(),
     MIN_WORKERS: z.coerce.number().int().min(0).default(1),
@@ -130,6 +139,10 @@ const schema = z
       Object.entries(env).filter(([, value]) => value !== undefined),
     ) as Partial<typeof env>;
     return { ...env, ...FLEET_DEFAULTS[compute], ...given, COMPUTE: compute };
+  })
+  .refine((env) => env.EVENT_STORE !== 'postgres' || env.DATABASE_URL !== undefined, {
+    message: 'EVENT_STORE=postgres needs DATABASE_URL (postgres://user:password@host:5432/database)',
+    path: ['DATABASE_URL'],
   })
   .refine((env) => env.MIN_WORKERS <= env.MAX_WORKERS, {
     message: 'MIN_WORKERS must not exceed MAX_WORKERS',
@@ -201,6 +214,12 @@ export interface AppConfig {
   port: number;
   /** Folder for the SQLite files and stored objects (env DATA_DIR, default `./data`). */
   dataDir: string;
+  /**
+   * Where the event log is (env EVENT_STORE): `sqlite`, the default, a file in DATA_DIR; or
+   * `postgres`, the database at DATABASE_URL, in the schema DATABASE_SCHEMA (default `public`,
+   * created if missing, its tables migrated at start). The log's checkpoint stays in DATA_DIR.
+   */
+  eventStore: { kind: 'sqlite' } | { kind: 'postgres'; url: string; schema: string };
   /** Which adapters back the queues and objects (env PROFILE: `local`, the default: SQLite and files; `aws`: SQS and S3). */
   profile: 'local' | 'aws';
   /**
@@ -306,6 +325,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         : undefined,
     retention: { days: e.RETENTION_DAYS, sweepMs: e.RETENTION_SWEEP_MS },
     dataDir: resolve(e.DATA_DIR),
+    eventStore:
+      e.EVENT_STORE === 'postgres'
+        ? { kind: 'postgres', url: e.DATABASE_URL!, schema: e.DATABASE_SCHEMA }
+        : { kind: 'sqlite' },
     profile: e.PROFILE,
     compute,
     aws: e.PROFILE === 'aws' ? loadAwsConfig(env) : undefined,

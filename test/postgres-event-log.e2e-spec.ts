@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { Client } from 'pg';
+import { AppConfig } from '../src/config/app-config';
+import { waitFor } from './support/control-plane-process';
+import { startInProcessService } from './support/in-process-service';
+import { datasetImages } from './support/paths';
+import { PostgresServer, startPostgresServer } from './support/postgres-server';
+
+interface JobPage {
+  total: number;
+  items: Array<{ id: string; status: string; topLabel?: string }>;
+}
+
+describe('the event log on PostgreSQL (EVENT_STORE=postgres)', () => {
+  let server: PostgresServer;
+  beforeAll(async () => {
+    server = await startPostgresServer();
+  }, 60_000);
+  afterAll(() => server?.stop());
+
+  it('records every job in the database, and a control plane started afresh rebuilds them from it', async () => {
+    const settings: Partial<AppConfig> = { eventStore: { kind: 'postgres', url: server.url, schema: 'eir' } };
+    const first = await startInProcessService('pg-log', settings);
+    const form = new FormData();
+    for (const file of datasetImages('sample-photos').slice(0, 3))
+      form.append('files', new Blob([readFileSync(file)], { type: 'image/jpeg' }), basename(file));
+    let ids: string[];
+    try {
+      const res = await fetch(`${first.url}/api/jobs`, { method: 'POST', body: form });
+      expect(res.status).toBe(202);
+      ids = ((await res.json()) as { jobs: { id: string }[] }).jobs.map((job) => job.id);
+      await waitFor('three reported jobs', async () => {
+        const page = (await (await fetch(`${first.url}/api/jobs?status=reported`)).json()) as JobPage;
+        return page.total === 3 ? true : undefined;
+      });
+    } finally {
+      await first.close();
+    }
+
+    const client = new Client({ connectionString: server.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ type: string }>(
+        'SELECT type FROM eir.events WHERE stream_id = $1 ORDER BY version',
+        [`job-${ids[0]}`],
+      );
+      expect(rows.map((row) => row.type)).toEqual(
+        expect.arrayContaining(['JobUploaded', 'JobQueued', 'JobClassified', 'JobReported']),
+      );
+    } finally {
+      await client.end();
+    }
+
+    // A new data folder: no checkpoint, so the boot folds the whole log, read from PostgreSQL.
+    const second = await startInProcessService('pg-log-again', settings);
+    try {
+      const page = (await (await fetch(`${second.url}/api/jobs`)).json()) as JobPage;
+      expect(page.items.map(({ id, status }) => [id, status]).sort()).toEqual(
+        ids.map((id) => [id, 'reported']).sort(),
+      );
+      const events = (await (await fetch(`${second.url}/api/jobs/${ids[1]}/events`)).json()) as unknown[];
+      expect(events.length).toBeGreaterThanOrEqual(5);
+    } finally {
+      await second.close();
+    }
+  }, 120_000);
+});
