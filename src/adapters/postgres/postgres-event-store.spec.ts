@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { firstValueFrom, take, toArray } from 'rxjs';
+import { waitFor } from '../../../test/support/control-plane-process';
 import { PostgresServer, startPostgresServer } from '../../../test/support/postgres-server';
 import { ManualClock } from '../../clock/manual-clock';
 import { describeEventStoreContract } from '../../events/event-store.contract';
@@ -106,6 +107,29 @@ describe('PostgresEventStore', () => {
         actual: 1,
       },
     );
+  });
+
+  it('goes on appending and publishing after the server ended its connections', async () => {
+    const [one, two] = [await open(), await open()];
+    const seenByOne = firstValueFrom(one.subscribe().pipe(take(2), toArray()));
+    await two.append('job-a', [{ type: 'JobUploaded', data: { n: 1 } }], 0);
+    const admin = await rawClient();
+    try {
+      await admin.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database()',
+      );
+    } finally {
+      await admin.end();
+    }
+    // The first append after may still be handed a connection the pool has not yet seen end.
+    await waitFor('an append after the connections ended', async () => {
+      await two.append('job-b', [{ type: 'JobUploaded', data: { n: 2 } }], 0);
+      return true;
+    });
+    expect((await seenByOne).map((e) => [e.position, e.data.n])).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
   });
 
   it('keeps payloads as written, strings with quotes and backslashes included', async () => {

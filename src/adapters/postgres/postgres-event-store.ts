@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { Client, ClientConfig, Pool, types as pgTypes } from 'pg';
+import { ClientConfig, Pool, types as pgTypes } from 'pg';
 import { Observable, Subject } from 'rxjs';
 import { coalesced } from '../../common/coalesced';
 import { errorMessage } from '../../common/errors';
@@ -15,6 +15,7 @@ import {
   StoredEvent,
   StreamVersionConflictError,
 } from '../../ports/event-store.port';
+import { PostgresListener } from './postgres-listener';
 import { migrate } from './postgres-migrations';
 
 /** Options of {@link PostgresEventStore.open}. */
@@ -82,9 +83,11 @@ export class PostgresEventStore extends EventStore {
   /** The batch being committed: the next goes after it, on the same connection. */
   private sending: Promise<void> = Promise.resolve();
 
+  private listener?: PostgresListener;
+
   private constructor(
-    private readonly writer: Client,
-    private readonly listener: Client,
+    /** One connection, so that batches commit in the order sent; a lost one is replaced. */
+    private readonly writer: Pool,
     private readonly readers: Pool,
     private readonly clock: Clock,
   ) {
@@ -99,25 +102,30 @@ export class PostgresEventStore extends EventStore {
       options: `-c search_path=${quoted(schema)}`,
       types: numericBigints,
     };
-    const writer = new Client(config);
-    const listener = new Client(config);
+    const writer = new Pool({ ...config, max: 1 });
     const readers = new Pool({ ...config, max: options.readConnections ?? 4 });
+    const logger = new Logger(PostgresEventStore.name);
+    // An idle connection the server ended: the pool replaces it at the next query.
+    for (const pool of [writer, readers])
+      pool.on('error', (error) => logger.warn(`A connection to the event log ended: ${error.message}`));
+    const store = new PostgresEventStore(writer, readers, clock);
     try {
-      await writer.connect();
-      await writer.query(`CREATE SCHEMA IF NOT EXISTS ${quoted(schema)}`);
-      await migrate(writer);
-      await listener.connect();
-      await listener.query(`LISTEN ${quoted(`${schema}.events`)}`);
+      const client = await writer.connect();
+      try {
+        await migrate(client, schema);
+      } finally {
+        client.release();
+      }
+      store.tail = await store.lastPosition();
+      // This store's own commits are published already: only other writers' wake it, and a
+      // reconnection (notifications sent meanwhile are lost).
+      store.listener = await PostgresListener.start(config, `${schema}.events`, (payload) => {
+        if (payload === undefined || Number(payload) > store.tail) store.wake();
+      });
     } catch (error) {
-      await Promise.allSettled([writer.end(), listener.end(), readers.end()]);
+      await Promise.allSettled([writer.end(), readers.end()]);
       throw error;
     }
-    const store = new PostgresEventStore(writer, listener, readers, clock);
-    store.tail = await store.lastPosition();
-    // This store's own commits are published already: only other writers' wake it.
-    listener.on('notification', ({ payload }) => {
-      if (Number(payload) > store.tail) store.wake();
-    });
     return store;
   }
 
@@ -164,8 +172,8 @@ export class PostgresEventStore extends EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([this.writer.end(), this.listener.end()]);
-    await this.readers.end();
+    await this.sending;
+    await Promise.allSettled([this.listener?.close(), this.writer.end(), this.readers.end()]);
     this.live.complete();
   }
 

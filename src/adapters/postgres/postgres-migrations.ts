@@ -85,16 +85,20 @@ export const MIGRATIONS: readonly Migration[] = [
 ];
 
 /**
- * Brings the schema of the connection's `search_path` up to the last migration, each step in a
- * transaction of its own, recorded in `schema_migrations`. Control planes starting together take
- * turns (an advisory lock): each step runs once.
+ * Creates `schema` if missing and brings it up to the last migration (the connection's
+ * `search_path` must name it), each step in a transaction of its own, recorded in
+ * `schema_migrations`. Control planes starting together take turns (an advisory lock): each step
+ * runs once.
  */
 export async function migrate(
   client: ClientBase,
+  schema: string,
   migrations: readonly Migration[] = MIGRATIONS,
 ): Promise<number> {
-  await client.query("SELECT pg_advisory_lock(hashtext(current_schema() || '.migrations'))");
+  const lock = `${schema}.migrations`;
+  await client.query('SELECT pg_advisory_lock(hashtext($1))', [lock]);
   try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema.replaceAll('"', '""')}"`);
     await client.query(`
       CREATE TABLE IF NOT EXISTS schema_migrations (
         version     integer     PRIMARY KEY,
@@ -124,6 +128,6 @@ export async function migrate(
     }
     return Math.max(0, ...migrations.map((m) => m.version));
   } finally {
-    await client.query("SELECT pg_advisory_unlock(hashtext(current_schema() || '.migrations'))");
+    await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lock]);
   }
 }
