@@ -7,7 +7,10 @@ import { localPaths } from '../src/adapters/local/local-adapters';
 import { SqliteEventStore } from '../src/adapters/local/sqlite-event-store';
 import { SystemClock } from '../src/clock/system-clock';
 import { findRepoRoot } from '../src/models/model-sources';
-import { NewEvent } from '../src/ports/event-store.port';
+import { Client } from 'pg';
+import { PostgresEventStore } from '../src/adapters/postgres/postgres-event-store';
+import { startThrowawayPostgres } from '../src/adapters/postgres/throwaway-postgres';
+import { EventStore, NewEvent } from '../src/ports/event-store.port';
 import { BenchControlPlane, startControlPlane } from './control-plane';
 import { happyPathEvents } from './job-events';
 
@@ -16,8 +19,8 @@ import { happyPathEvents } from './job-events';
  * store (five events each, as the pipeline writes them), then the control plane booted over that
  * log twice: first with no checkpoint (it folds the whole log and builds one), then from the
  * checkpoint, as every later boot. Reports each boot (until the API answers) and its resident
- * memory, and the time of `GET /api/jobs` pages and of `GET /api/jobs/:id` of an old job. Writes
- * bench/results/history.json.
+ * memory, and the time of `GET /api/jobs` pages and of `GET /api/jobs/:id` of an old job; with
+ * the log on SQLite and on PostgreSQL (BENCH_STORES). Writes bench/results/history.json.
  */
 const ROOT = findRepoRoot(__dirname);
 const JOBS = Number(process.env.BENCH_JOBS ?? 1_000_000);
@@ -32,8 +35,44 @@ const jobId = (i: number) => `history-${i.toString().padStart(7, '0')}`;
 /** Job `i`'s five events (see {@link happyPathEvents}). */
 const jobEvents = (i: number, at: number): NewEvent[] => happyPathEvents(jobId(i), at);
 
-async function writeHistory(dataDir: string): Promise<number> {
-  const store = new SqliteEventStore(localPaths(dataDir).events, new SystemClock());
+/** Where the log under test is: how to open it, what the control plane needs to find it, its size. */
+interface LogUnderTest {
+  name: string;
+  open(dataDir: string): Promise<EventStore>;
+  env: Record<string, string>;
+  sizeMb(dataDir: string): Promise<number>;
+}
+
+const sqliteLog: LogUnderTest = {
+  name: 'sqlite',
+  open: async (dataDir) => new SqliteEventStore(localPaths(dataDir).events, new SystemClock()),
+  env: {},
+  sizeMb: async (dataDir) => statSync(localPaths(dataDir).events).size / 1e6,
+};
+
+/** The log on PostgreSQL at `url`, in a schema of its own. */
+function postgresLog(url: string, schema: string): LogUnderTest {
+  return {
+    name: 'postgres',
+    open: () => PostgresEventStore.open({ url, schema }, new SystemClock()),
+    env: { EVENT_STORE: 'postgres', DATABASE_URL: url, DATABASE_SCHEMA: schema },
+    sizeMb: async () => {
+      const client = new Client({ connectionString: url });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ bytes: string }>('SELECT pg_total_relation_size($1) AS bytes', [
+          `"${schema}".events`,
+        ]);
+        return Number(rows[0].bytes) / 1e6;
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+async function writeHistory(dataDir: string, log: LogUnderTest): Promise<number> {
+  const store = await log.open(dataDir);
   const began = performance.now();
   const start = Date.now() - JOBS * 100;
   for (let first = 0; first < JOBS; first += IN_FLIGHT) {
@@ -64,9 +103,13 @@ async function medianMs(url: string, path: string): Promise<number> {
 }
 
 /** Starts the control plane on `dataDir` (no worker, no scaling decision) and times its boot. */
-async function bootOver(dataDir: string): Promise<{ plane: BenchControlPlane; bootS: number; rss: number }> {
+async function bootOver(
+  dataDir: string,
+  log: LogUnderTest,
+): Promise<{ plane: BenchControlPlane; bootS: number; rss: number }> {
   const began = performance.now();
   const plane = await startControlPlane(dataDir, {
+    ...log.env,
     MIN_WORKERS: '0',
     MAX_WORKERS: '1',
     SCALING_PERIOD_MS: '3600000',
@@ -83,16 +126,17 @@ async function bootOver(dataDir: string): Promise<{ plane: BenchControlPlane; bo
   return { plane, bootS: (performance.now() - began) / 1000, rss: rssMb(plane.process.pid!) };
 }
 
-async function main(): Promise<void> {
+/** The whole measure over one log; returns its table and its results. */
+async function measureHistory(log: LogUnderTest) {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-history-'));
   try {
-    const writeS = await writeHistory(dataDir);
+    const writeS = await writeHistory(dataDir, log);
     // The log was written without a control plane: its first boot folds all of it.
-    const rebuild = await bootOver(dataDir);
+    const rebuild = await bootOver(dataDir, log);
     await rebuild.plane.stop();
     const checkpointMb = statSync(localPaths(dataDir).checkpoint).size / 1e6;
-    const logMb = statSync(localPaths(dataDir).events).size / 1e6;
-    const { plane, bootS, rss } = await bootOver(dataDir);
+    const logMb = await log.sizeMb(dataDir);
+    const { plane, bootS, rss } = await bootOver(dataDir, log);
     try {
       const firstPage = await medianMs(plane.url, '/api/jobs?offset=0&limit=50');
       const middlePage = await medianMs(plane.url, `/api/jobs?offset=${Math.floor(JOBS / 2)}&limit=50`);
@@ -145,10 +189,10 @@ async function main(): Promise<void> {
           target: `≤ ${TARGETS.jobMs}`,
         },
       ].map((row) => ({ ...row, value: Number(row.value.toFixed(row.unit === 's' ? 2 : 1)) }));
-      console.table(rows);
       const results = {
         date: new Date().toISOString().slice(0, 10),
         jobs: JOBS,
+        eventStore: log.name,
         writeS,
         rebuildS: rebuild.bootS,
         rebuildRssMb: rebuild.rss,
@@ -168,14 +212,51 @@ async function main(): Promise<void> {
           typeof value === 'number' ? Number(value.toFixed(2)) : value,
         ]),
       );
-      console.log(JSON.stringify(rounded));
-      mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-      writeFileSync(join(ROOT, 'bench', 'results', 'history.json'), JSON.stringify(rounded, null, 2) + '\n');
+      return { rows, results: rounded };
     } finally {
       await plane.stop();
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  // BENCH_STORES: which logs, of sqlite and postgres (default both). PostgreSQL is the server at
+  // DATABASE_URL, else one started here with its commits fsynced.
+  const stores = (process.env.BENCH_STORES ?? 'sqlite,postgres').split(',');
+  const server =
+    stores.includes('postgres') && !process.env.DATABASE_URL
+      ? await startThrowawayPostgres({ durable: true })
+      : undefined;
+  const schema = `bench_history_${process.pid}`;
+  try {
+    const results: Record<string, unknown> = {};
+    for (const name of stores) {
+      const log =
+        name === 'postgres' ? postgresLog(process.env.DATABASE_URL ?? server!.url, schema) : sqliteLog;
+      const measured = await measureHistory(log);
+      console.log(`Event log: ${name}`);
+      console.table(measured.rows);
+      console.log(JSON.stringify(measured.results));
+      results[name] = measured.results;
+    }
+    mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+    writeFileSync(join(ROOT, 'bench', 'results', 'history.json'), JSON.stringify(results, null, 2) + '\n');
+  } finally {
+    if (process.env.DATABASE_URL && stores.includes('postgres'))
+      await dropSchema(process.env.DATABASE_URL, schema);
+    await server?.stop();
+  }
+}
+
+async function dropSchema(url: string, schema: string): Promise<void> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
   }
 }
 

@@ -19,6 +19,22 @@ describe('the event log on PostgreSQL (EVENT_STORE=postgres)', () => {
   }, 60_000);
   afterAll(() => server?.stop());
 
+  it('refuses a second control plane on the same log, naming the reason, and lets it start once the first stops', async () => {
+    const settings: Partial<AppConfig> = {
+      eventStore: { kind: 'postgres', url: server.url, schema: 'one_writer' },
+    };
+    const first = await startInProcessService('pg-first', { ...settings, minWorkers: 0 });
+    try {
+      await expect(startInProcessService('pg-second', { ...settings, minWorkers: 0 })).rejects.toThrow(
+        /Another control plane is running on the event log in schema "one_writer"/,
+      );
+    } finally {
+      await first.close();
+    }
+    const third = await startInProcessService('pg-third', { ...settings, minWorkers: 0 });
+    await third.close();
+  }, 60_000);
+
   it('records every job in the database, and a control plane started afresh rebuilds them from it', async () => {
     const settings: Partial<AppConfig> = { eventStore: { kind: 'postgres', url: server.url, schema: 'eir' } };
     const first = await startInProcessService('pg-log', settings);

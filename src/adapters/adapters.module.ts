@@ -130,7 +130,10 @@ async function openEventStore(config: AppConfig, clock: Clock): Promise<EventSto
   const { eventStore } = config;
   const store =
     eventStore.kind === 'postgres'
-      ? await PostgresEventStore.open({ url: eventStore.url, schema: eventStore.schema }, clock)
+      ? await PostgresEventStore.open(
+          { url: eventStore.url, schema: eventStore.schema, exclusive: true },
+          clock,
+        )
       : new SqliteEventStore(localPaths(config.dataDir).events, clock);
   return config.crashAfterEvent
     ? new CrashingEventStore(store, parseCrashPoint(config.crashAfterEvent))

@@ -51,7 +51,10 @@ export class CrashingEventStore extends EventStore {
     private readonly crash: () => void = killThisProcess,
   ) {
     super();
+    this.shared = inner.shared;
   }
+
+  override readonly shared: boolean;
 
   async append(
     streamId: string,

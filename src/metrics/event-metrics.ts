@@ -57,8 +57,9 @@ export class EventMetrics implements OnModuleDestroy {
     this.subscription.unsubscribe();
   }
 
-  private observe({ actor, event, replayed }: ActorChange): void {
-    if (replayed) return;
+  private observe({ actor, event, replayed, foreign }: ActorChange): void {
+    // Another control plane's events are its own to count.
+    if (replayed || foreign) return;
     if (actor.kind === JOB && event.type === 'JobClassified') {
       const { uploadedAt } = actor.snapshot.context as JobContext;
       const classifiedAt = event.data.at as number;

@@ -71,6 +71,13 @@ export interface ReadAllOptions {
  */
 export abstract class EventStore {
   /**
+   * Whether other processes may append to this log (PostgreSQL shared by several control planes):
+   * then a host follows the log's live events to learn of their appends. Default false: this
+   * process is the log's only writer.
+   */
+  readonly shared: boolean = false;
+
+  /**
    * Appends `events` to `streamId` atomically, if the stream is at `expectedVersion`.
    * @throws StreamVersionConflictError when it is not.
    */

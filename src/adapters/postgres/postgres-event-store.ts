@@ -17,6 +17,7 @@ import {
 } from '../../ports/event-store.port';
 import { PostgresListener } from './postgres-listener';
 import { migrate } from './postgres-migrations';
+import { PostgresWriterLock } from './postgres-writer-lock';
 
 /** Options of {@link PostgresEventStore.open}. */
 export interface PostgresEventStoreOptions {
@@ -26,6 +27,11 @@ export interface PostgresEventStoreOptions {
   schema?: string;
   /** Connections for reads besides the one that appends and the one that listens. Default: 4. */
   readConnections?: number;
+  /**
+   * Whether this store is its log's only control plane: it holds {@link PostgresWriterLock} until
+   * closed, and another exclusive store on the same schema is refused. Default: false.
+   */
+  exclusive?: boolean;
 }
 
 interface EventRow {
@@ -73,6 +79,7 @@ const quoted = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
  * in order, with no gap and no duplicate.
  */
 export class PostgresEventStore extends EventStore {
+  override readonly shared = true;
   private readonly logger = new Logger(PostgresEventStore.name);
   private readonly live = new Subject<StoredEvent>();
   /** The last position published live. */
@@ -90,6 +97,7 @@ export class PostgresEventStore extends EventStore {
     private readonly writer: Pool,
     private readonly readers: Pool,
     private readonly clock: Clock,
+    private readonly lock?: PostgresWriterLock,
   ) {
     super();
   }
@@ -97,6 +105,7 @@ export class PostgresEventStore extends EventStore {
   /** Connects, creates or migrates the schema, and starts listening for other writers' commits. */
   static async open(options: PostgresEventStoreOptions, clock: Clock): Promise<PostgresEventStore> {
     const schema = options.schema ?? 'public';
+    const lock = options.exclusive ? await PostgresWriterLock.acquire(options.url, schema) : undefined;
     const config: ClientConfig = {
       connectionString: options.url,
       options: `-c search_path=${quoted(schema)}`,
@@ -108,7 +117,7 @@ export class PostgresEventStore extends EventStore {
     // An idle connection the server ended: the pool replaces it at the next query.
     for (const pool of [writer, readers])
       pool.on('error', (error) => logger.warn(`A connection to the event log ended: ${error.message}`));
-    const store = new PostgresEventStore(writer, readers, clock);
+    const store = new PostgresEventStore(writer, readers, clock, lock);
     try {
       const client = await writer.connect();
       try {
@@ -123,7 +132,7 @@ export class PostgresEventStore extends EventStore {
         if (payload === undefined || Number(payload) > store.tail) store.wake();
       });
     } catch (error) {
-      await Promise.allSettled([writer.end(), readers.end()]);
+      await Promise.allSettled([writer.end(), readers.end(), lock?.release()]);
       throw error;
     }
     return store;
@@ -174,6 +183,7 @@ export class PostgresEventStore extends EventStore {
     this.closed = true;
     await this.sending;
     await Promise.allSettled([this.listener?.close(), this.writer.end(), this.readers.end()]);
+    await this.lock?.release();
     this.live.complete();
   }
 

@@ -40,6 +40,7 @@ export const MIGRATIONS: readonly Migration[] = [
       LANGUAGE plpgsql AS $$
       DECLARE
         v_append json;
+        v_item integer;
         v_event json;
         v_stream text;
         v_expected integer;
@@ -50,12 +51,12 @@ export const MIGRATIONS: readonly Migration[] = [
         PERFORM pg_advisory_xact_lock(hashtext(current_schema() || '.events'));
         SELECT coalesce(max(e.position), 0) INTO v_last FROM events e;
         v_first := v_last;
-        FOR i IN 0 .. json_array_length(p_appends) - 1 LOOP
-          v_append := p_appends -> i;
+        -- One pass over the batch: json's -> on an array index parses the text up to it each time.
+        FOR v_append, v_item IN SELECT value, ordinality - 1 FROM json_array_elements(p_appends) WITH ORDINALITY LOOP
           v_stream := v_append ->> 'stream';
           v_expected := (v_append ->> 'expected')::integer;
           SELECT coalesce(max(e.version), 0) INTO v_current FROM events e WHERE e.stream_id = v_stream;
-          item := i;
+          item := v_item;
           IF v_expected >= 0 AND v_current <> v_expected THEN
             appended_position := NULL;
             appended_version := NULL;
