@@ -5,6 +5,7 @@ import { Observable, Subject } from 'rxjs';
 import { Clock } from '../../ports/clock.port';
 import {
   AppendResult,
+  EventData,
   EventStore,
   ExpectedVersion,
   NewEvent,
@@ -14,17 +15,10 @@ import {
 } from '../../ports/event-store.port';
 import { catchUpThenLive } from '../../events/catch-up';
 import { checkExpectedVersion, DEFAULT_PAGE_SIZE } from '../../events/append-rules';
+import { EventRow as EventRowOf, PendingAppend, storedEventOf } from '../../events/event-rows';
 import { WalSync } from './wal-sync';
 
-interface EventRow {
-  position: number;
-  stream_id: string;
-  version: number;
-  type: string;
-  schema_version: number;
-  data: string;
-  recorded_at: number;
-}
+type EventRow = EventRowOf<string>;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS events (
@@ -218,26 +212,10 @@ export class SqliteEventStore extends EventStore {
   }
 }
 
-interface PendingAppend {
-  streamId: string;
-  events: NewEvent[];
-  expectedVersion: ExpectedVersion;
-  resolve(result: AppendResult): void;
-  reject(error: unknown): void;
-}
-
 type AppendOutcome =
   | { stored: StoredEvent[]; nextVersion: number; lastPosition: number }
   | { error: StreamVersionConflictError };
 
 function toStoredEvent(row: EventRow): StoredEvent {
-  return {
-    type: row.type,
-    streamId: row.stream_id,
-    version: row.version,
-    position: row.position,
-    recordedAt: row.recorded_at,
-    schemaVersion: row.schema_version,
-    data: JSON.parse(row.data),
-  };
+  return storedEventOf({ ...row, data: JSON.parse(row.data) as EventData });
 }

@@ -5,6 +5,7 @@ import { coalesced } from '../../common/coalesced';
 import { errorMessage } from '../../common/errors';
 import { checkExpectedVersion, DEFAULT_PAGE_SIZE } from '../../events/append-rules';
 import { catchUpThenLive } from '../../events/catch-up';
+import { EventRow, PendingAppend, storedEventOf } from '../../events/event-rows';
 import { Clock } from '../../ports/clock.port';
 import {
   AppendResult,
@@ -34,16 +35,6 @@ export interface PostgresEventStoreOptions {
   exclusive?: boolean;
 }
 
-interface EventRow {
-  position: number;
-  stream_id: string;
-  version: number;
-  type: string;
-  schema_version: number;
-  data: Record<string, unknown>;
-  recorded_at: number;
-}
-
 /** One row of `append_batch`: an appended event, or an append refused (see the migrations). */
 interface BatchRow {
   item: number;
@@ -52,13 +43,6 @@ interface BatchRow {
   conflict_version: number | null;
 }
 
-interface PendingAppend {
-  streamId: string;
-  events: NewEvent[];
-  expectedVersion: ExpectedVersion;
-  resolve(result: AppendResult): void;
-  reject(error: unknown): void;
-}
 const COLUMNS = 'position, stream_id, version, type, schema_version, data, recorded_at';
 // bigint columns come back as numbers: positions and times stay far below 2^53.
 const INT8_OID = 20;
@@ -155,7 +139,7 @@ export class PostgresEventStore extends EventStore {
       `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 AND version >= $2 ORDER BY version`,
       [streamId, fromVersion],
     );
-    return rows.map(toStoredEvent);
+    return rows.map(storedEventOf);
   }
 
   async readAll({ after = 0, limit = DEFAULT_PAGE_SIZE }: ReadAllOptions = {}): Promise<StoredEvent[]> {
@@ -163,7 +147,7 @@ export class PostgresEventStore extends EventStore {
       `SELECT ${COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2`,
       [after, limit],
     );
-    return rows.map(toStoredEvent);
+    return rows.map(storedEventOf);
   }
 
   async lastPosition(): Promise<number> {
@@ -299,16 +283,4 @@ export class PostgresEventStore extends EventStore {
     this.tail = event.position;
     this.live.next(event);
   }
-}
-
-function toStoredEvent(row: EventRow): StoredEvent {
-  return {
-    type: row.type,
-    streamId: row.stream_id,
-    version: row.version,
-    position: row.position,
-    recordedAt: row.recorded_at,
-    schemaVersion: row.schema_version,
-    data: row.data,
-  };
 }
