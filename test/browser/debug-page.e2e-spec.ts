@@ -1,15 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { controllerMachine } from '../../state-machines/controller.machine';
-import { jobMachine } from '../../state-machines/job.machine';
-import { workerMachine } from '../../state-machines/worker.machine';
+import { ACTOR_KINDS } from '../../src/actors/actor-kinds';
 import { cspViolations, launchBrowser, saveScreenshot } from '../support/browser';
 import { InProcessService, startInProcessService } from '../support/in-process-service';
 import { waitFor } from '../support/control-plane-process';
 import { datasetImages } from '../support/paths';
 
-const MACHINES = { job: jobMachine, worker: workerMachine, controller: controllerMachine };
+/** Every machine the host runs: each must have its chart on the page. */
+const MACHINES = Object.fromEntries(ACTOR_KINDS.map((kind) => [kind.name, kind.machine]));
 const PAGE_TIMEOUT_MS = 60_000;
 
 /** The number under `state` in the live chart of `kind` (the "× n" line mermaid drew), or undefined. */
@@ -51,7 +50,7 @@ describe('the /debug page, in a browser, over a control plane with a real worker
     await service?.close();
   });
 
-  it('draws the job, worker and controller statecharts generated from the machines, with no outside request and within its Content Security Policy', async () => {
+  it('draws the statechart of every machine (job, worker, controller, webhook), generated from the machines, with no outside request and within its Content Security Policy', async () => {
     const response = await page.goto(`${baseUrl}/debug`);
     expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
     for (const [kind, machine] of Object.entries(MACHINES)) {
