@@ -78,9 +78,11 @@ describe('webhooks: a job with a callbackUrl is POSTed to it when it ends, signe
     const callbackUrl = `http://${receiver.host}/hooks/jobs?source=test`;
     const jobId = await submitWithCallback(service.url, callbackUrl);
     deliveredJobId = jobId;
-    await waitFor('the webhook to be delivered', async () =>
-      receiver.delivered.length > 0 ? true : undefined,
-    );
+    // The receiver answers before the service records the delivery: wait for the record.
+    await waitFor('the delivery to be recorded', async () => {
+      const events = await getJson<EventView[]>(service.url, `/api/jobs/${jobId}/events`);
+      return events.some(({ type }) => type === 'WebhookDelivered') ? true : undefined;
+    });
 
     expect(receiver.received.map(({ status }) => status)).toEqual([500, 500, 204]);
     expect(receiver.received.map(({ headers }) => headers['x-webhook-attempt'])).toEqual(['1', '2', '3']);
@@ -239,8 +241,8 @@ describe('webhooks across crashes: none lost, none created twice', () => {
 
     const last = new ControlPlaneProcess(dataDir, port, env);
     await last.start();
-    await waitFor('the webhook to be delivered', async () =>
-      receiver.delivered.length > 0 ? true : undefined,
+    await waitFor('the delivery to be recorded', async () =>
+      (await readLocalEventLog(dataDir)).some(({ type }) => type === 'WebhookDelivered') ? true : undefined,
     );
     expect(await last.stop('SIGTERM')).toBe(0);
 

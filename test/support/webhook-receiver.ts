@@ -40,11 +40,6 @@ export class WebhookReceiver {
     return `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  /** The requests answered 2xx. */
-  get delivered(): ReceivedWebhook[] {
-    return this.received.filter(({ status }) => status >= 200 && status < 300);
-  }
-
   close(): Promise<void> {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
