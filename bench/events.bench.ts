@@ -10,8 +10,7 @@ import { SystemClock } from '../src/clock/system-clock';
 import { Upcaster } from '../src/events/upcaster';
 import { EventStore, NewEvent } from '../src/ports/event-store.port';
 import { PostgresEventStore } from '../src/adapters/postgres/postgres-event-store';
-import { startThrowawayPostgres } from '../src/adapters/postgres/throwaway-postgres';
-import { Client } from 'pg';
+import { benchPostgres } from './bench-postgres';
 import { happyPathEvents } from './job-events';
 import { JobsProjection } from '../src/projections/jobs.projection';
 
@@ -120,15 +119,12 @@ async function runAll(open: OpenLog) {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-events-'));
-  // PostgreSQL: DATABASE_URL when given (each log a schema of its own, dropped after), else a
-  // server started here, its commits fsynced as SQLite's are.
-  const given = process.env.DATABASE_URL;
-  const server = given ? undefined : await startThrowawayPostgres({ durable: true });
-  const url = given ?? server!.url;
-  const run = `bench_${process.pid}_`;
+  const postgresServer = await benchPostgres();
   try {
     const sqlite = await runAll(async (name) => new SqliteEventStore(join(dir, `${name}.db`), clock));
-    const postgres = await runAll((name) => PostgresEventStore.open({ url, schema: `${run}${name}` }, clock));
+    const postgres = await runAll((name) =>
+      PostgresEventStore.open({ url: postgresServer.url, schema: postgresServer.schema(name) }, clock),
+    );
     for (const [name, { rows }] of [
       ['SQLite', sqlite],
       ['PostgreSQL', postgres],
@@ -145,23 +141,7 @@ async function main(): Promise<void> {
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
-    if (given) await dropSchemas(url, run);
-    await server?.stop();
-  }
-}
-
-/** Drops the schemas this run made on a database it was given. */
-async function dropSchemas(url: string, prefix: string): Promise<void> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ name: string }>(
-      'SELECT nspname AS name FROM pg_namespace WHERE starts_with(nspname, $1)',
-      [prefix],
-    );
-    for (const { name } of rows) await client.query(`DROP SCHEMA "${name}" CASCADE`);
-  } finally {
-    await client.end();
+    await postgresServer.done();
   }
 }
 

@@ -9,9 +9,9 @@ import { SystemClock } from '../src/clock/system-clock';
 import { findRepoRoot } from '../src/models/model-sources';
 import { Client } from 'pg';
 import { PostgresEventStore } from '../src/adapters/postgres/postgres-event-store';
-import { startThrowawayPostgres } from '../src/adapters/postgres/throwaway-postgres';
 import { EventStore, NewEvent } from '../src/ports/event-store.port';
 import { BenchControlPlane, startControlPlane } from './control-plane';
+import { benchPostgres } from './bench-postgres';
 import { happyPathEvents } from './job-events';
 
 /**
@@ -222,19 +222,14 @@ async function measureHistory(log: LogUnderTest) {
 }
 
 async function main(): Promise<void> {
-  // BENCH_STORES: which logs, of sqlite and postgres (default both). PostgreSQL is the server at
-  // DATABASE_URL, else one started here with its commits fsynced.
+  // BENCH_STORES: which logs, of sqlite and postgres (default both); PostgreSQL as bench:events has it.
   const stores = (process.env.BENCH_STORES ?? 'sqlite,postgres').split(',');
-  const server =
-    stores.includes('postgres') && !process.env.DATABASE_URL
-      ? await startThrowawayPostgres({ durable: true })
-      : undefined;
-  const schema = `bench_history_${process.pid}`;
+  const postgres = stores.includes('postgres') ? await benchPostgres() : undefined;
   try {
     const results: Record<string, unknown> = {};
     for (const name of stores) {
       const log =
-        name === 'postgres' ? postgresLog(process.env.DATABASE_URL ?? server!.url, schema) : sqliteLog;
+        postgres && name === 'postgres' ? postgresLog(postgres.url, postgres.schema('history')) : sqliteLog;
       const measured = await measureHistory(log);
       console.log(`Event log: ${name}`);
       console.table(measured.rows);
@@ -244,19 +239,7 @@ async function main(): Promise<void> {
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     writeFileSync(join(ROOT, 'bench', 'results', 'history.json'), JSON.stringify(results, null, 2) + '\n');
   } finally {
-    if (process.env.DATABASE_URL && stores.includes('postgres'))
-      await dropSchema(process.env.DATABASE_URL, schema);
-    await server?.stop();
-  }
-}
-
-async function dropSchema(url: string, schema: string): Promise<void> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await client.end();
+    await postgres?.done();
   }
 }
 

@@ -6,7 +6,7 @@ import {
   OnModuleInit,
   Optional,
 } from '@nestjs/common';
-import { Observable, Subject, Subscription } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
 import { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
 import type { EffectDeclarations } from '../../state-machines/effects';
 import { Effect, foldEvent, foldEvents, Step } from '../../state-machines/fold';
@@ -24,6 +24,7 @@ import { EffectHandlers } from './effect-handlers';
 import { EffectRetries } from './effect-retries';
 import { AnyEffectHandler, EffectHandlerRegistry, EffectRunner } from './effect-runner';
 import { SetAside } from './set-aside';
+import { SharedLogFollower } from './shared-log-follower';
 import { PendingTimer, TimerBook } from './timer-book';
 
 /** Dispatches to one stream that lose the race to other control planes this many times fail. */
@@ -104,9 +105,8 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
   private readonly effects: EffectRunner;
   private live = false;
   private stopped = false;
-  private following?: Subscription;
-  /** On a shared log: positions this host appended and folded, not yet seen as it follows the log. */
-  private readonly appendedHere = new Set<number>();
+  /** On a log other control planes append to: what keeps this host up to date with theirs. */
+  private readonly follower?: SharedLogFollower;
   private readonly actorCheckpoint: ActorCheckpoint;
   private replayed: ReplayStats = { events: 0, ms: 0, setAside: 0, fromPosition: 0, restoredActors: 0 };
 
@@ -127,6 +127,12 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     });
     this.actorCheckpoint = new ActorCheckpoint({ actors: this.actors, owed: this.owed, timers: this.timers });
     checkpoint.add(this.actorCheckpoint);
+    if (store.shared)
+      this.follower = new SharedLogFollower(store, checkpoint, {
+        inTurn: (streamId, work) => this.streams.run(streamId, work),
+        versionInMemory: (streamId) => this.actors.get(streamId)?.version,
+        foldForeign: (stored) => void this.fold(stored, true),
+      });
   }
 
   async onModuleInit(): Promise<void> {
@@ -139,7 +145,7 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
-    this.following?.unsubscribe();
+    this.follower?.stop();
     this.armed.forEach((handle) => handle.cancel());
     this.armed.clear();
     this.retries.stop();
@@ -203,7 +209,7 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     }
     await setAside.record(this.store, this.clock.now());
     if (last) this.writeCheckpoint(last);
-    if (this.store.shared) this.follow(after);
+    this.follower?.start(after);
     this.replayed = {
       events,
       ms: performance.now() - began,
@@ -219,75 +225,21 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     this.checkpoint.flush();
   }
 
-  /** Folds one stored event into its actor; false for a stream no machine owns. */
-  private fold(stored: StoredEvent): boolean {
+  /**
+   * Folds one stored event into its actor, running no effect: a replayed one, or (`foreign`) one
+   * another control plane appended. False for a stream no machine owns, and for an event the
+   * actor has folded already (on a shared log the checkpoint may hold a state past its position).
+   */
+  private fold(stored: StoredEvent, foreign = false): boolean {
     const event = this.upcaster.upcast(stored);
     const owner = kindOfStream(event.streamId);
     if (!owner) return false;
     const actor = this.actors.get(event.streamId);
-    // Folded already: on a shared log, the checkpoint may hold a state past its position.
     if (actor && event.version <= actor.version) return false;
     const next = foldEvent(owner.kind.machine, actor?.snapshot, event);
     this.timers.apply(event.streamId, event.type, next.effects, event.data.at as number);
-    this.commit(owner.kind, owner.id, event, next, actor, true);
+    this.commit(owner.kind, owner.id, event, next, actor, !foreign, foreign);
     return true;
-  }
-
-  /**
-   * On a log other control planes append to: folds their events as they come, in the log's
-   * order (its own are folded already, at their dispatch). Their effects are theirs to run. The
-   * checkpoint advances here, through every event in order, own ones included, so that its
-   * position never passes an event not folded yet (a state it holds may be past its position:
-   * the fold passes over events an actor has folded already).
-   */
-  private follow(after: number): void {
-    // Events are folded in their streams' turns, so they may finish out of order; the checkpoint
-    // moves only past those whose predecessors are all folded (one that fails holds it there).
-    const inOrder: Array<{ stored: StoredEvent; folded: boolean }> = [];
-    this.following = this.store.subscribe(after).subscribe({
-      next: (stored) => {
-        const mark = { stored, folded: false };
-        inOrder.push(mark);
-        this.streams
-          .run(stored.streamId, async () => {
-            if (!this.appendedHere.delete(stored.position))
-              await this.catchUp(stored.streamId, stored.version);
-          })
-          .then(
-            () => {
-              mark.folded = true;
-              while (inOrder[0]?.folded) this.checkpoint.advance(inOrder.shift()!.stored);
-            },
-            (error: unknown) =>
-              this.logger.error(
-                `Could not follow ${stored.streamId} to version ${stored.version}: ${errorMessage(error)}`,
-              ),
-          );
-      },
-      error: (error: unknown) =>
-        this.logger.error(`Stopped following the shared log: ${errorMessage(error)}`),
-    });
-  }
-
-  /**
-   * Folds the events other control planes appended to `streamId`, up to `version` (default: all),
-   * read from the log, as live changes marked foreign; runs no effect. Call within the stream's turn.
-   * An actor not in memory is folded from its first event (one created elsewhere); a finished
-   * one that left memory takes no event, and is left to {@link find}.
-   */
-  private async catchUp(streamId: string, version = Infinity): Promise<void> {
-    const owner = kindOfStream(streamId);
-    if (!owner) return;
-    let actor = this.actors.get(streamId);
-    if (!actor && version === Infinity) return;
-    if (actor && actor.version >= version) return;
-    for (const stored of await this.store.readStream(streamId, (actor?.version ?? 0) + 1)) {
-      if (stored.version > version) break;
-      const event = this.upcaster.upcast(stored);
-      const next = foldEvent(owner.kind.machine, actor?.snapshot, event);
-      this.timers.apply(streamId, event.type, next.effects, event.data.at as number);
-      actor = this.commit(owner.kind, owner.id, stored, next, actor, false, true);
-    }
   }
 
   /**
@@ -373,9 +325,9 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
         return await this.decideAndAppend(streamId, command);
       } catch (error) {
         // Another control plane appended to the stream first: fold its events, and decide again.
-        if (!(error instanceof StreamVersionConflictError) || !this.store.shared || attempt >= MAX_CONFLICTS)
+        if (!(error instanceof StreamVersionConflictError) || !this.follower || attempt >= MAX_CONFLICTS)
           throw error;
-        await this.catchUp(streamId);
+        await this.follower.catchUp(streamId);
       }
     }
   }
@@ -396,8 +348,8 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     const appended = await this.store.append(streamId, [{ type, data }], actor?.version ?? 'no_stream');
     const [stored] = appended.events;
     const committed = this.commit(owner.kind, owner.id, stored, next, actor, false);
-    // On a shared log the checkpoint advances as the log is followed, in order (see follow).
-    if (this.store.shared) this.appendedHere.add(stored.position);
+    // On a shared log the checkpoint advances as the log is followed, in order.
+    if (this.follower) this.follower.appended(stored.position);
     else this.checkpoint.advance(stored);
     const { started, cancelled } = this.timers.apply(streamId, type, next.effects, data.at);
     cancelled.forEach((timerId) => this.disarm(streamId, timerId));
