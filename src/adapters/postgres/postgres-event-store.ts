@@ -97,11 +97,10 @@ export class PostgresEventStore extends EventStore {
     };
     const writer = new Pool({ ...config, max: 1 });
     const readers = new Pool({ ...config, max: options.readConnections ?? 4 });
-    const logger = new Logger(PostgresEventStore.name);
+    const store = new PostgresEventStore(writer, readers, clock, lock);
     // An idle connection the server ended: the pool replaces it at the next query.
     for (const pool of [writer, readers])
-      pool.on('error', (error) => logger.warn(`A connection to the event log ended: ${error.message}`));
-    const store = new PostgresEventStore(writer, readers, clock, lock);
+      pool.on('error', (error) => store.logger.warn(`A connection to the event log ended: ${error.message}`));
     try {
       const client = await writer.connect();
       try {
