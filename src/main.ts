@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { createLogger } from './common/logging';
 import { loadConfig } from './config/app-config';
+import { Leadership } from './ports/leadership.port';
 
 /**
  * Control-plane entry: the web tier, the event log, the machine host, the job pipeline and the
@@ -31,6 +32,12 @@ async function main(): Promise<void> {
     await app.close();
     process.exit(0);
   };
+  // Another control plane may lead now: this one stops at once, its workers with it, rather than
+  // run effects beside it; its supervisor starts it again, as a follower.
+  app.get(Leadership).lost$.subscribe((reason) => {
+    logger.error(`Lost the lead (${reason}): exiting`);
+    process.exit(1);
+  });
   process.on('SIGTERM', () => void close('SIGTERM'));
   process.on('SIGINT', () => void close('SIGINT'));
 }

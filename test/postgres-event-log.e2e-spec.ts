@@ -19,20 +19,26 @@ describe('the event log on PostgreSQL (EVENT_STORE=postgres)', () => {
   }, 60_000);
   afterAll(() => server?.stop());
 
-  it('refuses a second control plane on the same log, naming the reason, and lets it start once the first stops', async () => {
+  it('lets a second control plane on the same log follow, and lead once the first stops', async () => {
     const settings: Partial<AppConfig> = {
-      eventStore: { kind: 'postgres', url: server.url, schema: 'one_writer' },
+      eventStore: { kind: 'postgres', url: server.url, schema: 'two_planes', leaderPollMs: 50 },
     };
+    const roleOf = async (url: string) =>
+      ((await (await fetch(`${url}/health`)).json()) as { role: string }).role;
     const first = await startInProcessService('pg-first', { ...settings, minWorkers: 0 });
+    const second = await startInProcessService('pg-second', { ...settings, minWorkers: 0 });
     try {
-      await expect(startInProcessService('pg-second', { ...settings, minWorkers: 0 })).rejects.toThrow(
-        /Another control plane is running on the event log in schema "one_writer"/,
-      );
+      expect([await roleOf(first.url), await roleOf(second.url)]).toEqual(['leader', 'follower']);
     } finally {
       await first.close();
     }
-    const third = await startInProcessService('pg-third', { ...settings, minWorkers: 0 });
-    await third.close();
+    try {
+      await waitFor('the second to lead', async () =>
+        (await roleOf(second.url)) === 'leader' ? true : undefined,
+      );
+    } finally {
+      await second.close();
+    }
   }, 60_000);
 
   it('records every job in the database, and a control plane started afresh rebuilds them from it', async () => {

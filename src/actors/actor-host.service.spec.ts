@@ -213,7 +213,9 @@ describe('ActorHost', () => {
       reportFailure: () => undefined,
     });
     await host.onModuleInit();
-    expect(() => host.onApplicationBootstrap()).toThrow(/No handlers for the effects of: worker, controller/);
+    await expect(host.onApplicationBootstrap()).rejects.toThrow(
+      /No handlers for the effects of: worker, controller/,
+    );
   });
 
   it('types the handlers from the machine’s declarations: a missing, misspelled or mistyped one does not compile', () => {

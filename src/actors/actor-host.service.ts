@@ -17,6 +17,7 @@ import { Checkpoint } from '../checkpoint/checkpoint';
 import { Upcaster } from '../events/upcaster';
 import { Clock, TimerHandle } from '../ports/clock.port';
 import { EventStore, StoredEvent, StreamVersionConflictError } from '../ports/event-store.port';
+import { Leadership, SoleLeadership } from '../ports/leadership.port';
 import { ActorCheckpoint, machinesIdentity } from './actor-checkpoint';
 import { ActorExistsError, UnknownActorError, UnknownStreamKindError } from './actor-host.errors';
 import { ACTOR_KINDS, ActorKind, kindOfStream } from './actor-kinds';
@@ -29,6 +30,14 @@ import { PendingTimer, TimerBook } from './timer-book';
 
 /** Dispatches to one stream that lose the race to other control planes this many times fail. */
 const MAX_CONFLICTS = 5;
+
+/** What folding one event made: its step's effects, and the timers it started or cancelled. */
+interface Folded {
+  kind: ActorKind;
+  event: StoredEvent;
+  effects: Effect[];
+  timers: { started: PendingTimer[]; cancelled: string[] };
+}
 
 /** One actor as the host holds it. */
 export interface Actor {
@@ -119,6 +128,8 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     private readonly upcaster: Upcaster,
     /** Where the host and the read models keep what the log made so far (default: in memory). */
     @Optional() readonly checkpoint: Checkpoint = new Checkpoint(),
+    /** Whether this host runs the effects and timers, or only appends and follows (default: it does). */
+    @Optional() private readonly leadership: Leadership = new SoleLeadership(),
   ) {
     this.retries = new EffectRetries(clock);
     this.effects = new EffectRunner(this, this.handlers, this.retries, {
@@ -131,16 +142,23 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
       this.follower = new SharedLogFollower(store, checkpoint, {
         inTurn: (streamId, work) => this.streams.run(streamId, work),
         versionInMemory: (streamId) => this.actors.get(streamId)?.version,
-        foldForeign: (stored) => void this.fold(stored, true),
+        foldForeign: (events) => this.foldForeign(events),
       });
   }
 
+  /**
+   * Rebuilds the actors; on a shared log, a host that takes the lead later first folds the log
+   * to its end, so that it resumes what the leader before it owed.
+   */
   async onModuleInit(): Promise<void> {
     await this.replay();
+    const follower = this.follower;
+    if (follower) await this.leadership.whenLeading(() => follower.followToEnd());
   }
 
-  onApplicationBootstrap(): void {
-    this.goLive();
+  /** Goes live (see {@link goLive}) once this control plane leads: at once where it does. */
+  onApplicationBootstrap(): Promise<void> {
+    return this.leadership.whenLeading(() => this.goLive());
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -230,16 +248,33 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
    * another control plane appended. False for a stream no machine owns, and for an event the
    * actor has folded already (on a shared log the checkpoint may hold a state past its position).
    */
-  private fold(stored: StoredEvent, foreign = false): boolean {
+  private fold(stored: StoredEvent, foreign = false): Folded | undefined {
     const event = this.upcaster.upcast(stored);
     const owner = kindOfStream(event.streamId);
-    if (!owner) return false;
+    if (!owner) return undefined;
     const actor = this.actors.get(event.streamId);
-    if (actor && event.version <= actor.version) return false;
+    if (actor && event.version <= actor.version) return undefined;
     const next = foldEvent(owner.kind.machine, actor?.snapshot, event);
-    this.timers.apply(event.streamId, event.type, next.effects, event.data.at as number);
+    const timers = this.timers.apply(event.streamId, event.type, next.effects, event.data.at as number);
     this.commit(owner.kind, owner.id, event, next, actor, !foreign, foreign);
-    return true;
+    return { kind: owner.kind, event: stored, effects: next.effects, timers };
+  }
+
+  /**
+   * Folds events of one stream that other control planes appended, in order. The leader then
+   * does what the last one asks, as it would for its own dispatch (their appenders ran nothing):
+   * its effects, and the timers the events started or cancelled. Those of the events before it
+   * are moot (the stream has moved on), as at a replay.
+   */
+  private foldForeign(events: StoredEvent[]): void {
+    const folded = events.map((stored) => this.fold(stored, true)).filter((step) => step !== undefined);
+    if (!this.live || folded.length === 0) return;
+    for (const { event, timers } of folded) {
+      timers.cancelled.forEach((timerId) => this.disarm(event.streamId, timerId));
+      timers.started.forEach((timer) => this.arm(timer));
+    }
+    const last = folded.at(-1)!;
+    this.effects.run(last.event.streamId, last.kind, last.event, withoutTimers(last.effects));
   }
 
   /**

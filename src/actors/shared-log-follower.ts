@@ -11,8 +11,11 @@ export interface FollowingHost {
   inTurn(streamId: string, work: () => Promise<void>): Promise<void>;
   /** The version of the stream's actor held in memory, if it is. */
   versionInMemory(streamId: string): number | undefined;
-  /** Folds an event another control plane appended, running none of its effects. */
-  foldForeign(stored: StoredEvent): void;
+  /**
+   * Folds events of one stream that other control planes appended, in order; a leading host runs
+   * what the last one asks.
+   */
+  foldForeign(events: StoredEvent[]): void;
 }
 
 /**
@@ -27,6 +30,9 @@ export class SharedLogFollower {
   /** Positions the host appended and folded, not yet seen in the log's live events. */
   private readonly appendedHere = new Set<number>();
   private subscription?: Subscription;
+  /** The position up to which every event is folded. */
+  private followed = 0;
+  private readonly waiting = new Set<{ position: number; resolve: () => void }>();
 
   constructor(
     private readonly store: EventStore,
@@ -38,7 +44,15 @@ export class SharedLogFollower {
   start(after: number): void {
     // Folds finish out of order across streams: the checkpoint moves past an event only once it
     // and every event before it are folded (one that fails holds it there).
-    const folded = new InOrder<StoredEvent>((stored) => this.checkpoint.advance(stored));
+    const folded = new InOrder<StoredEvent>((stored) => {
+      this.checkpoint.advance(stored);
+      this.followed = stored.position;
+      for (const waiter of [...this.waiting].filter(({ position }) => position <= stored.position)) {
+        this.waiting.delete(waiter);
+        waiter.resolve();
+      }
+    });
+    this.followed = after;
     this.subscription = this.store.subscribe(after).subscribe({
       next: (stored) => {
         const finished = folded.add(stored);
@@ -77,9 +91,17 @@ export class SharedLogFollower {
     const inMemory = this.host.versionInMemory(streamId);
     if (inMemory === undefined && version === Infinity) return;
     if (inMemory !== undefined && inMemory >= version) return;
-    for (const stored of await this.store.readStream(streamId, (inMemory ?? 0) + 1)) {
-      if (stored.version > version) break;
-      this.host.foldForeign(stored);
-    }
+    const events = await this.store.readStream(streamId, (inMemory ?? 0) + 1);
+    this.host.foldForeign(events.filter((stored) => stored.version <= version));
+  }
+
+  /**
+   * Resolves once every event the log holds now is folded: what a host that takes the lead waits
+   * for, so that it knows everything the leader before it appended.
+   */
+  async followToEnd(): Promise<void> {
+    const end = await this.store.lastPosition();
+    if (this.followed >= end) return;
+    await new Promise<void>((resolve) => this.waiting.add({ position: end, resolve }));
   }
 }

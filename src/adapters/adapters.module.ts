@@ -24,6 +24,8 @@ import { createWorkerProcesses, localPaths } from './local/local-adapters';
 import { SqliteEventStore } from './local/sqlite-event-store';
 import { SqliteObjectStore } from './local/sqlite-object-store';
 import { PostgresEventStore } from './postgres/postgres-event-store';
+import { PostgresLeaderLease } from './postgres/postgres-leader-lease';
+import { Leadership, SoleLeadership } from '../ports/leadership.port';
 
 /** A large body's file that no object names, this old, is no put in progress but what a killed writer left. */
 const ABANDONED_FILE_MS = 60 * 60_000;
@@ -40,6 +42,7 @@ class BackendLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
     private readonly events: EventStore,
     private readonly checkpoint: Checkpoint,
     private readonly lock: DataDirLock,
+    private readonly leadership: Leadership,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -49,6 +52,7 @@ class BackendLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.leadership.release();
     await this.backend.close();
     this.checkpoint.close();
     await this.events.close();
@@ -85,6 +89,7 @@ export class AdaptersModule {
           inject: [Clock, DataDirLock],
           useFactory: (clock: Clock) => openBackendMovingLegacyObjects(config, clock),
         },
+        { provide: Leadership, inject: [DataDirLock], useFactory: () => openLeadership(config) },
         BackendLifecycle,
         { provide: REQUEST_QUEUE, inject: [BACKEND], useFactory: (b: Backend) => b.requests },
         { provide: RESPONSE_QUEUE, inject: [BACKEND], useFactory: (b: Backend) => b.responses },
@@ -94,6 +99,7 @@ export class AdaptersModule {
       ],
       exports: [
         EventStore,
+        Leadership,
         Checkpoint,
         REQUEST_QUEUE,
         RESPONSE_QUEUE,
@@ -130,14 +136,25 @@ async function openEventStore(config: AppConfig, clock: Clock): Promise<EventSto
   const { eventStore } = config;
   const store =
     eventStore.kind === 'postgres'
-      ? await PostgresEventStore.open(
-          { url: eventStore.url, schema: eventStore.schema, exclusive: true },
-          clock,
-        )
+      ? await PostgresEventStore.open({ url: eventStore.url, schema: eventStore.schema }, clock)
       : new SqliteEventStore(localPaths(config.dataDir).events, clock);
   return config.crashAfterEvent
     ? new CrashingEventStore(store, parseCrashPoint(config.crashAfterEvent))
     : store;
+}
+
+/**
+ * Who leads: the only control plane of a log in the data folder; on PostgreSQL, whichever holds
+ * the schema's lease.
+ */
+async function openLeadership(config: AppConfig): Promise<Leadership> {
+  const { eventStore } = config;
+  if (eventStore.kind !== 'postgres') return new SoleLeadership();
+  return PostgresLeaderLease.open({
+    url: eventStore.url,
+    schema: eventStore.schema,
+    pollMs: eventStore.leaderPollMs,
+  });
 }
 
 function createCompute(config: AppConfig, clock: Clock): Compute {

@@ -210,6 +210,11 @@ export const DecisionsSchema = z.object({ decisions: z.array(DecisionViewSchema)
 export const HealthSchema = z
   .object({
     status: z.enum(['ok', 'unavailable']),
+    /**
+     * Whether this control plane leads (runs the effects, the autoscaler and the consumers) or
+     * follows one that does; with one control plane per log, it leads.
+     */
+    role: z.enum(['leader', 'follower']),
     checks: z.record(z.string(), z.object({ ok: z.boolean(), detail: z.string() })),
   })
   .meta({ id: 'Health' });

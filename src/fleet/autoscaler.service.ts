@@ -4,6 +4,7 @@ import { ActorHost } from '../actors/actor-host.service';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { REQUEST_QUEUE } from '../pipeline/queue-tokens';
 import { Clock, TimerHandle } from '../ports/clock.port';
+import { Leadership } from '../ports/leadership.port';
 import { Queue } from '../ports/queue.port';
 import { ScalingLoop } from './scaling-loop';
 
@@ -21,6 +22,7 @@ export class AutoscalerService implements OnApplicationBootstrap, OnModuleDestro
     private readonly clock: Clock,
     @Inject(REQUEST_QUEUE) requests: Queue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly leadership: Leadership,
   ) {
     this.loop = new ScalingLoop(
       host,
@@ -34,7 +36,13 @@ export class AutoscalerService implements OnApplicationBootstrap, OnModuleDestro
     );
   }
 
-  async onApplicationBootstrap(): Promise<void> {
+  /** Scaling is the leader's: it starts once this control plane leads. */
+  onApplicationBootstrap(): Promise<void> {
+    return this.leadership.whenLeading(() => this.start());
+  }
+
+  private async start(): Promise<void> {
+    if (this.stopped) return;
     await this.loop.configure(this.config.scaling.cooldownMs);
     await this.tick();
     this.schedule();

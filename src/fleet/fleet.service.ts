@@ -6,6 +6,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { awsWorkerEnv } from '../config/aws-config';
 import { REQUEST_QUEUE } from '../pipeline/queue-tokens';
 import { Compute } from '../ports/compute.port';
+import { Leadership } from '../ports/leadership.port';
 import { Queue } from '../ports/queue.port';
 import { bootTimeoutMs, controllerEffects, workerEffects } from './fleet-effects';
 import { FleetInstances } from './fleet-instances';
@@ -31,6 +32,7 @@ export class FleetService implements OnModuleInit, OnModuleDestroy {
     private readonly compute: Compute,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(REQUEST_QUEUE) requests: Queue,
+    private readonly leadership: Leadership,
   ) {
     host.handle(
       WORKER,
@@ -55,14 +57,22 @@ export class FleetService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Reconciles the log with the provider after a (re)start, once the log is replayed and before
-   * the host goes live (so that the effects it then resumes see the fleet as it is): the instances
+   * Once this control plane leads (at boot, or when it takes the lead over), reconciles the log
+   * with the provider, after the log is replayed and before the host goes live (so that the effects it then resumes see the fleet as it is): the instances
    * the provider lists are adopted by the workers the log knows them as; workers the log believes
    * alive whose instance it does not list are lost (and replaced by the controller); instances of
    * this fleet that no worker in the log claims are reported and left alone, since the log records
    * every launch before it happens.
    */
   async onModuleInit(): Promise<void> {
+    await this.leadership.whenLeading(() => this.reconcile());
+  }
+
+  onModuleDestroy(): void {
+    this.exits?.unsubscribe();
+  }
+
+  private async reconcile(): Promise<void> {
     this.exits = this.compute.events$.subscribe((exit) =>
       this.host
         .dispatch(WORKER.streamId(exit.workerId), {
@@ -90,10 +100,6 @@ export class FleetService implements OnModuleInit, OnModuleDestroy {
       if (ENDED.includes(worker.snapshot.value as string) || this.instances.has(worker.id)) continue;
       await this.host.dispatch(worker.streamId, { type: 'WorkerStopped', exitCode: null, signal: null });
     }
-  }
-
-  onModuleDestroy(): void {
-    this.exits?.unsubscribe();
   }
 
   /** The environment a worker needs to find the queues, the objects and the model (on EC2: all it gets). */

@@ -5,6 +5,7 @@ import { ActorHost } from '../actors/actor-host.service';
 import { WORKER } from '../actors/actor-kinds';
 import { REQUEST_QUEUE } from '../pipeline/queue-tokens';
 import { EventStore } from '../ports/event-store.port';
+import { Leadership } from '../ports/leadership.port';
 import { ObjectStore } from '../ports/object-store.port';
 import { Queue } from '../ports/queue.port';
 import { Access } from '../security/access';
@@ -20,6 +21,7 @@ export class HealthController {
     private readonly events: EventStore,
     private readonly objects: ObjectStore,
     @Inject(REQUEST_QUEUE) private readonly requests: Queue,
+    private readonly leadership: Leadership,
   ) {}
 
   /** Liveness: the process answers. */
@@ -49,7 +51,11 @@ export class HealthController {
     };
     const ok = Object.values(checks).every((check) => check.ok);
     res.status(ok ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
-    return { status: ok ? 'ok' : 'unavailable', checks };
+    return {
+      status: ok ? 'ok' : 'unavailable',
+      role: this.leadership.leading ? 'leader' : 'follower',
+      checks,
+    };
   }
 
   private modelLoaded(): Check {

@@ -5,14 +5,11 @@ import { EffectHandlers } from '../actors/effect-handlers';
 import { JobRequest, objectKeys } from '../pipeline/messages';
 import { Queue } from '../ports/queue.port';
 import { cleanFileName } from './file-name';
-import { JobOutcomes } from './job-outcomes';
 
 /** What the job's effects act on. */
 export interface JobEffectPorts {
   /** The request queue the workers take jobs from. */
   requests: Pick<Queue, 'send'>;
-  /** Where the clients waiting on a job learn how it ended. */
-  outcomes: Pick<JobOutcomes, 'publish'>;
   /** Default: a Nest `Logger` ('JobEffects'). */
   logger?: Pick<Logger, 'log' | 'warn'>;
 }
@@ -20,11 +17,11 @@ export interface JobEffectPorts {
 /**
  * The job machine's effects over the ports. Run again after a crash, `enqueueJob` sends a second
  * message (the job's first result wins; a machine ignores any later one) and `reportResult`
- * finds the job reported already.
+ * finds the job reported already. Waiting clients learn outcomes from the jobs' changes
+ * (`JobOutcomes`), not here: on a shared log, the client may wait on another control plane.
  */
 export function jobEffects({
   requests,
-  outcomes,
   logger = new Logger('JobEffects'),
 }: JobEffectPorts): EffectHandlers<typeof JOB_EFFECTS> {
   return {
@@ -41,13 +38,11 @@ export function jobEffects({
       const messageId = await requests.send(JSON.stringify(request));
       await host.dispatch(JOB.streamId(jobId), { type: 'JobQueued', messageId });
     },
-    reportResult: async ({ jobId, label, top5 }, { host }) => {
-      outcomes.publish({ jobId, status: 'reported', label, top5 });
+    reportResult: async ({ jobId, label }, { host }) => {
       const { accepted } = await host.dispatch(JOB.streamId(jobId), { type: 'JobReported' });
       if (accepted) logger.log({ msg: 'job reported', jobId, label });
     },
     reportFailure: ({ jobId, status, reason }) => {
-      outcomes.publish({ jobId, status, reason });
       logger.warn({ msg: `job ${status}`, jobId, reason });
     },
   };

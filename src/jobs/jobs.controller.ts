@@ -22,7 +22,7 @@ export class JobsController {
   }
 
   @Get(':id')
-  get(@Param('id') id: string): JobView {
+  get(@Param('id') id: string): Promise<JobView> {
     return this.queries.getJob(id);
   }
 

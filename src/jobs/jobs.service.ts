@@ -60,7 +60,7 @@ export class JobsService {
     private readonly outcomes: JobOutcomes,
     private readonly submissions: Submissions,
   ) {
-    host.handle(JOB, jobEffects({ requests, outcomes }));
+    host.handle(JOB, jobEffects({ requests }));
   }
 
   /**

@@ -99,13 +99,13 @@ describe('RetentionSweep: the files of finished jobs, deleted RETENTION_DAYS aft
     expect(await stored('waiting')).toEqual([true, false]);
     const events = await retentionEvents();
     expect(events.map((e) => [e.type, e.data.jobIds])).toEqual([['JobFilesDeleted', ['old']]]);
-    const view = moduleRef.get(QueryService).getJob('old');
+    const view = await moduleRef.get(QueryService).getJob('old');
     expect(view).toMatchObject({
       status: 'reported',
       topLabel: 'goldfish',
       filesDeletedAt: new Date(clock.now()).toISOString(),
     });
-    expect(moduleRef.get(QueryService).getJob('recent').filesDeletedAt).toBeUndefined();
+    expect((await moduleRef.get(QueryService).getJob('recent')).filesDeletedAt).toBeUndefined();
   });
 
   it('after a restart, knows what it deleted: records nothing twice, and goes on with the rest', async () => {
@@ -116,7 +116,7 @@ describe('RetentionSweep: the files of finished jobs, deleted RETENTION_DAYS aft
     await moduleRef.close();
 
     moduleRef = await boot(dataDir, clock);
-    expect(moduleRef.get(QueryService).getJob('first').filesDeletedAt).toBeDefined();
+    expect((await moduleRef.get(QueryService).getJob('first')).filesDeletedAt).toBeDefined();
     await passTime(moduleRef, clock, 2 * HOUR);
     expect((await retentionEvents()).length).toBe(1);
 

@@ -4,6 +4,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { objectKeys } from '../pipeline/messages';
 import { Clock, TimerHandle } from '../ports/clock.port';
 import { EventStore } from '../ports/event-store.port';
+import { Leadership } from '../ports/leadership.port';
 import { ObjectStore } from '../ports/object-store.port';
 import { ExpiredFiles, JobFilesDeleted, RETENTION_STREAM } from '../projections/expired-files.projection';
 import { JobsProjection } from '../projections/jobs.projection';
@@ -33,10 +34,14 @@ export class RetentionSweep implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly objects: ObjectStore,
     private readonly jobs: JobsProjection,
     private readonly expired: ExpiredFiles,
+    private readonly leadership: Leadership,
   ) {}
 
-  onApplicationBootstrap(): void {
-    if (this.config.retention.days > 0) this.schedule();
+  /** The leader sweeps: from the moment this control plane leads. */
+  onApplicationBootstrap(): Promise<void> {
+    return this.leadership.whenLeading(() => {
+      if (this.config.retention.days > 0 && !this.stopped) this.schedule();
+    });
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { ActorHost, Command } from '../actors/actor-host.service';
 import { UnknownActorError } from '../actors/actor-host.errors';
 import { JOB, WORKER } from '../actors/actor-kinds';
+import { Leadership } from '../ports/leadership.port';
 import { Queue, QueueMessage } from '../ports/queue.port';
 import {
   decodeMessage,
@@ -83,15 +84,23 @@ export function eventsOfReport(report: WorkerReport): Array<[string, Command]> {
 export class WorkerReportsConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(WorkerReportsConsumer.name);
   private loops: PollLoop[] = [];
+  private stopped = false;
 
   constructor(
     private readonly host: ActorHost,
     @Inject(RESPONSE_QUEUE) private readonly responses: Queue,
     @Inject(DEAD_LETTER_QUEUE) private readonly deadLetters: Queue,
     private readonly fleet: FleetInstances,
+    private readonly leadership: Leadership,
   ) {}
 
-  onApplicationBootstrap(): void {
+  /** Consuming is the leader's: it starts once this control plane leads. */
+  onApplicationBootstrap(): Promise<void> {
+    return this.leadership.whenLeading(() => this.start());
+  }
+
+  private start(): void {
+    if (this.stopped) return;
     this.loops = [
       startPollLoop({ queue: this.responses, handle: (batch) => this.onReports(batch) }),
       startPollLoop({
@@ -102,6 +111,7 @@ export class WorkerReportsConsumer implements OnApplicationBootstrap, OnApplicat
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
     await Promise.all(this.loops.map((loop) => loop.stop()));
   }
 

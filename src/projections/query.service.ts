@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { JobEventView } from '../api/api-schemas';
+import type { JobContext } from '../../state-machines/job.machine';
+import { ActorHost } from '../actors/actor-host.service';
 import { JOB, WEBHOOK } from '../actors/actor-kinds';
 import { ServiceError } from '../common/errors';
 import { isoTime } from '../common/time';
 import { EventStore, StoredEvent } from '../ports/event-store.port';
-import { JobPage, JobsProjection, JobStatus, JobView } from './jobs.projection';
+import { jobView, JobPage, JobsProjection, JobStatus, JobView } from './jobs.projection';
 import { WorkersProjection, WorkerView } from './workers.projection';
 
 export class JobNotFoundError extends ServiceError {
@@ -25,13 +27,27 @@ export class QueryService {
     private readonly jobs: JobsProjection,
     private readonly workers: WorkersProjection,
     private readonly store: EventStore,
+    private readonly host: ActorHost,
   ) {}
 
   /** @throws JobNotFoundError */
-  getJob(id: string): JobView {
-    const job = this.jobs.get(id);
+  async getJob(id: string): Promise<JobView> {
+    const job = this.jobs.get(id) ?? (this.store.shared ? await this.fromTheLog(id) : undefined);
     if (!job) throw new JobNotFoundError(id);
     return job;
+  }
+
+  /**
+   * A job another control plane has just recorded, not followed here yet: folded from its events,
+   * so that a client that uploads through one control plane and asks through another finds it.
+   */
+  private async fromTheLog(id: string): Promise<JobView | undefined> {
+    const actor = await this.host.find(JOB.streamId(id));
+    if (!actor) return undefined;
+    return jobView(id, {
+      status: actor.snapshot.value as JobStatus,
+      context: actor.snapshot.context as JobContext,
+    });
   }
 
   listJobs(query: { offset: number; limit: number; status?: JobStatus }): JobPage {

@@ -5,6 +5,7 @@ import { CONTROLLER, CONTROLLER_STREAM, JOB, WEBHOOK, WORKER } from '../actors/a
 import { EffectHandlers } from '../actors/effect-handlers';
 import { controllerEffects, WorkerTimeouts, workerEffects } from '../fleet/fleet-effects';
 import { jobEffects } from '../jobs/job-effects';
+import { outcomeOfChange } from '../jobs/job-outcomes';
 import { JobRequest } from '../pipeline/messages';
 import { webhookEffects } from '../webhooks/webhook-effects';
 import { ScaleIn } from './contenders';
@@ -23,7 +24,7 @@ export interface SimulationEffectsOptions {
   workerTimeouts: WorkerTimeouts;
 }
 
-/** What the effects observed: reports per job and failures. */
+/** What the run made known: reports per job (a job entering `classified`) and failures. */
 export interface EffectRecord {
   reports: Map<string, number>;
   failures: ReportFailureParams[];
@@ -59,20 +60,19 @@ export function handleSimulationEffects(host: ActorHost, options: SimulationEffe
   const { queue, compute, scaleIn, workerTimeouts } = options;
   const record: EffectRecord = { reports: new Map(), failures: [], errors: [] };
   const silent = { log: () => undefined, warn: () => undefined };
+  host.changes$.subscribe(({ actor, replayed }) => {
+    const outcome = replayed ? undefined : outcomeOfChange(actor);
+    if (outcome?.status === 'reported') {
+      record.reports.set(outcome.jobId, (record.reports.get(outcome.jobId) ?? 0) + 1);
+    } else if (outcome) {
+      record.failures.push(outcome);
+    }
+  });
   host.handle(
     JOB,
     recordingErrors(
       jobEffects({
         requests: { send: async (body) => queue.send((JSON.parse(body) as JobRequest).jobId) },
-        outcomes: {
-          publish: (outcome) => {
-            if (outcome.status === 'reported') {
-              record.reports.set(outcome.jobId, (record.reports.get(outcome.jobId) ?? 0) + 1);
-            } else {
-              record.failures.push(outcome);
-            }
-          },
-        },
         logger: silent,
       }),
       record.errors,

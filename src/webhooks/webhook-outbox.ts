@@ -1,4 +1,11 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+  Optional,
+} from '@nestjs/common';
 import Database from 'better-sqlite3';
 import type { JobContext } from '../../state-machines/job.machine';
 import type { WebhookInput } from '../../state-machines/webhook.machine';
@@ -11,6 +18,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import type { JobStatus } from '../projections/jobs.projection';
 import { jobView } from '../projections/jobs.projection';
 import { Clock, TimerHandle } from '../ports/clock.port';
+import { Leadership, SoleLeadership } from '../ports/leadership.port';
 
 /** A webhook owed: its job ended, and its creation is not in the log yet. */
 interface OwedWebhook {
@@ -47,12 +55,16 @@ export class WebhookOutbox implements CheckpointPart, OnApplicationBootstrap, On
   private readonly unwritten = new Map<string, OwedWebhook | null>();
   private readonly retrying = new Map<string, TimerHandle>();
   private statements?: ReturnType<typeof prepare>;
+  /** Whether this control plane creates the webhooks: it leads. */
   private live = false;
+  private stopped = false;
 
   constructor(
     private readonly host: ActorHost,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    /** Default: this control plane leads from the start. */
+    @Optional() private readonly leadership: Leadership = new SoleLeadership(),
   ) {
     host.checkpoint.add(this);
     host.changes$.subscribe(({ actor, event }) => {
@@ -82,14 +94,18 @@ export class WebhookOutbox implements CheckpointPart, OnApplicationBootstrap, On
     this.unwritten.clear();
   }
 
-  /** After the boot's replay: creates every webhook still owed. */
-  onApplicationBootstrap(): void {
-    this.live = true;
-    if (this.owed.size > 0) this.logger.log({ msg: 'creating the webhooks owed', count: this.owed.size });
-    for (const jobId of this.owed.keys()) this.create(jobId);
+  /** Once this control plane leads (after the boot's replay): creates every webhook still owed. */
+  onApplicationBootstrap(): Promise<void> {
+    return this.leadership.whenLeading(() => {
+      if (this.stopped) return;
+      this.live = true;
+      if (this.owed.size > 0) this.logger.log({ msg: 'creating the webhooks owed', count: this.owed.size });
+      for (const jobId of this.owed.keys()) this.create(jobId);
+    });
   }
 
   onModuleDestroy(): void {
+    this.stopped = true;
     this.live = false;
     this.retrying.forEach((handle) => handle.cancel());
     this.retrying.clear();

@@ -39,10 +39,15 @@ export class ControlPlaneProcess {
   private exitSignal: NodeJS.Signals | null = null;
   readonly output: string[] = [];
 
+  /**
+   * @param host where it runs instead of this process's network (tests across hosts): in the
+   *   network namespace `namespace`, listening on `address`.
+   */
   constructor(
     readonly dataDir: string,
     readonly port: number,
     private readonly env: Record<string, string> = {},
+    private readonly host?: { namespace: string; address: string },
   ) {}
 
   /** The process id, once spawned. */
@@ -51,7 +56,7 @@ export class ControlPlaneProcess {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `http://${this.host?.address ?? '127.0.0.1'}:${this.port}`;
   }
 
   /** Starts it and resolves once the API answers. */
@@ -81,10 +86,19 @@ export class ControlPlaneProcess {
 
   /** Starts it without waiting for anything (it may crash before it answers). */
   spawn(): void {
+    const command = [process.execPath, join(REPO_ROOT, 'dist', 'src', 'main.js')];
+    // `ip netns exec` execs the command: the process spawned is the control plane's own.
+    const [file, ...args] = this.host ? ['ip', 'netns', 'exec', this.host.namespace, ...command] : command;
     this.child = track(
-      spawn(process.execPath, [join(REPO_ROOT, 'dist', 'src', 'main.js')], {
+      spawn(file, args, {
         cwd: REPO_ROOT,
-        env: { ...process.env, DATA_DIR: this.dataDir, PORT: String(this.port), ...this.env },
+        env: {
+          ...process.env,
+          DATA_DIR: this.dataDir,
+          PORT: String(this.port),
+          ...(this.host && { HOST: this.host.address }),
+          ...this.env,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       }),
     );
@@ -107,6 +121,11 @@ export class ControlPlaneProcess {
   async exit(): Promise<NodeJS.Signals | null> {
     await this.exited;
     return this.exitSignal;
+  }
+
+  /** Whether it leads the log it shares with other control planes, as its readiness answer says. */
+  async role(): Promise<'leader' | 'follower'> {
+    return ((await (await fetch(`${this.url}/health`)).json()) as { role: 'leader' | 'follower' }).role;
   }
 
   /** Resolves once at least one worker is running. */

@@ -13,17 +13,20 @@ export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3R
 
 /** An S3-compatible server (s3rver, path-style URLs) on a free loopback port, in a process of its own. */
 export interface LocalS3Server {
-  /** `http://127.0.0.1:<port>`, for `endpoint` or `AWS_ENDPOINT_URL_S3`. */
+  /** `http://<address>:<port>`, for `endpoint` or `AWS_ENDPOINT_URL_S3`. */
   endpoint: string;
   /** Stops the server and removes its data. */
   stop(): Promise<void>;
 }
 
-/** Starts s3rver (listing in S3's byte order, see the fixture) over a fresh temporary folder. */
-export async function startLocalS3Server(): Promise<LocalS3Server> {
+/**
+ * Starts s3rver (listing in S3's byte order, see the fixture) over a fresh temporary folder, on a
+ * free port of `address` (default 127.0.0.1).
+ */
+export async function startLocalS3Server(address = '127.0.0.1'): Promise<LocalS3Server> {
   const dataDir = await mkdtemp(join(tmpdir(), 's3rver-'));
   const child = track(
-    spawn(process.execPath, ['--openssl-legacy-provider', S3RVER, dataDir], {
+    spawn(process.execPath, ['--openssl-legacy-provider', S3RVER, dataDir, address], {
       stdio: ['pipe', 'pipe', 'inherit'],
     }),
   );
@@ -36,7 +39,7 @@ export async function startLocalS3Server(): Promise<LocalS3Server> {
     });
   });
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `http://${address}:${port}`,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));

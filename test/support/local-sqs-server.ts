@@ -75,7 +75,7 @@ function correctedLocalAwsSqs(): LocalAwsSqs {
 
 /** An SQS-compatible server on a free loopback port, speaking the JSON protocol of SDK v3. */
 export interface LocalSqsServer {
-  /** `http://127.0.0.1:<port>`, for `endpoint` or `AWS_ENDPOINT_URL_SQS`. */
+  /** `http://<address>:<port>`, for `endpoint` or `AWS_ENDPOINT_URL_SQS`. */
   endpoint: string;
   /** Requests it has answered, by action (`SendMessage`, `ReceiveMessage`, ...). */
   requests: Map<string, number>;
@@ -84,10 +84,10 @@ export interface LocalSqsServer {
 
 /**
  * Starts local-aws-sqs, corrected to SQS's documented behaviour (see {@link CORRECTIONS}), in this
- * process. It checks no credentials.
+ * process, on a free port of `address` (default 127.0.0.1). It checks no credentials.
  */
-export async function startLocalSqsServer(): Promise<LocalSqsServer> {
-  const server: Server = await correctedLocalAwsSqs().createSqsServer({ port: 0, hostname: '127.0.0.1' });
+export async function startLocalSqsServer(address = '127.0.0.1'): Promise<LocalSqsServer> {
+  const server: Server = await correctedLocalAwsSqs().createSqsServer({ port: 0, hostname: address });
   const requests = new Map<string, number>();
   server.prependListener('request', (request) => {
     const target = request.headers['x-amz-target'];
@@ -95,7 +95,7 @@ export async function startLocalSqsServer(): Promise<LocalSqsServer> {
     if (action) requests.set(action, (requests.get(action) ?? 0) + 1);
   });
   return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    endpoint: `http://${address}:${(server.address() as AddressInfo).port}`,
     requests,
     stop: async () => {
       server.closeAllConnections();

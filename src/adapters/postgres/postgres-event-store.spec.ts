@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { waitFor } from '../../../test/support/control-plane-process';
-import { PostgresServer, startPostgresServer } from '../../../test/support/postgres-server';
+import { freshSchema, PostgresServer, startPostgresServer } from '../../../test/support/postgres-server';
 import { ManualClock } from '../../clock/manual-clock';
 import { describeEventStoreContract } from '../../events/event-store.contract';
 import { PostgresEventStore } from './postgres-event-store';
@@ -13,9 +12,6 @@ beforeAll(async () => {
   server = await startPostgresServer();
 }, 60_000);
 afterAll(() => server?.stop());
-
-/** A store over a fresh schema of its own: each test gets an empty log. */
-const freshSchema = () => `t_${randomUUID().replaceAll('-', '')}`;
 
 describeEventStoreContract('postgres', {
   create: (clock) => PostgresEventStore.open({ url: server.url, schema: freshSchema() }, clock),

@@ -18,7 +18,6 @@ import {
 } from '../../ports/event-store.port';
 import { PostgresListener } from './postgres-listener';
 import { migrate } from './postgres-migrations';
-import { PostgresWriterLock } from './postgres-writer-lock';
 
 /** Options of {@link PostgresEventStore.open}. */
 export interface PostgresEventStoreOptions {
@@ -28,11 +27,6 @@ export interface PostgresEventStoreOptions {
   schema?: string;
   /** Connections for reads besides the one that appends and the one that listens. Default: 4. */
   readConnections?: number;
-  /**
-   * Whether this store is its log's only control plane: it holds {@link PostgresWriterLock} until
-   * closed, and another exclusive store on the same schema is refused. Default: false.
-   */
-  exclusive?: boolean;
 }
 
 /** One row of `append_batch`: an appended event, or an append refused (see the migrations). */
@@ -81,7 +75,6 @@ export class PostgresEventStore extends EventStore {
     private readonly writer: Pool,
     private readonly readers: Pool,
     private readonly clock: Clock,
-    private readonly lock?: PostgresWriterLock,
   ) {
     super();
   }
@@ -89,7 +82,6 @@ export class PostgresEventStore extends EventStore {
   /** Connects, creates or migrates the schema, and starts listening for other writers' commits. */
   static async open(options: PostgresEventStoreOptions, clock: Clock): Promise<PostgresEventStore> {
     const schema = options.schema ?? 'public';
-    const lock = options.exclusive ? await PostgresWriterLock.acquire(options.url, schema) : undefined;
     const config: ClientConfig = {
       connectionString: options.url,
       options: `-c search_path=${quoted(schema)}`,
@@ -97,7 +89,7 @@ export class PostgresEventStore extends EventStore {
     };
     const writer = new Pool({ ...config, max: 1 });
     const readers = new Pool({ ...config, max: options.readConnections ?? 4 });
-    const store = new PostgresEventStore(writer, readers, clock, lock);
+    const store = new PostgresEventStore(writer, readers, clock);
     // An idle connection the server ended: the pool replaces it at the next query.
     for (const pool of [writer, readers])
       pool.on('error', (error) => store.logger.warn(`A connection to the event log ended: ${error.message}`));
@@ -115,7 +107,7 @@ export class PostgresEventStore extends EventStore {
         if (payload === undefined || Number(payload) > store.tail) store.wake();
       });
     } catch (error) {
-      await Promise.allSettled([writer.end(), readers.end(), lock?.release()]);
+      await Promise.allSettled([writer.end(), readers.end()]);
       throw error;
     }
     return store;
@@ -166,7 +158,6 @@ export class PostgresEventStore extends EventStore {
     this.closed = true;
     await this.sending;
     await Promise.allSettled([this.listener?.close(), this.writer.end(), this.readers.end()]);
-    await this.lock?.release();
     this.live.complete();
   }
 

@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,10 +7,19 @@ import { Client } from 'pg';
 
 /** A PostgreSQL server in a temporary folder, on a free loopback port: for tests and benchmarks. */
 export interface ThrowawayPostgres {
-  /** `postgres://postgres@127.0.0.1:<port>/postgres` */
+  /** `postgres://postgres@<address>:<port>/postgres` */
   url: string;
   /** Stops the server (a fast shutdown) and removes its folder. */
   stop(): Promise<void>;
+}
+
+/** A host of its own for the server, in a network namespace (see {@link startThrowawayPostgres}). */
+export interface PostgresHost {
+  namespace: string;
+  /** The address it listens on (port 5432). */
+  address: string;
+  /** The network it takes connections from, as a CIDR. */
+  allowFrom: string;
 }
 
 /**
@@ -57,15 +66,19 @@ function freePort(): Promise<number> {
  * @param onSpawn told of the server's process (a test runner may track it, to kill it should the test die).
  * @param durable whether commits are fsynced, as a real server's are (default false: a test's data
  *   outlives no crash of the machine, and `fsync=off` spares the disk).
+ * @param host where it runs instead (tests across hosts): in the network namespace `namespace`
+ *   (needs root), listening on port 5432 of `address`, taking connections from `allowFrom` (a CIDR).
  */
 export async function startThrowawayPostgres({
   onSpawn,
   timeoutMs = 30_000,
   durable = false,
+  host,
 }: {
   onSpawn?: (server: ChildProcess) => void;
   timeoutMs?: number;
   durable?: boolean;
+  host?: PostgresHost;
 } = {}): Promise<ThrowawayPostgres> {
   const bin = postgresBinDir();
   const user = serverUser();
@@ -80,25 +93,46 @@ export async function startThrowawayPostgres({
       stdio: 'ignore',
     },
   );
-  const port = await freePort();
+  if (host) appendFileSync(join(data, 'pg_hba.conf'), `host all all ${host.allowFrom} trust\n`);
+  const address = host?.address ?? '127.0.0.1';
+  const port = host ? 5432 : await freePort();
   const settings = [
-    'listen_addresses=127.0.0.1',
+    `listen_addresses=${address}`,
     'unix_socket_directories=',
     'max_connections=200',
     ...(durable ? [] : ['fsync=off']),
   ];
-  const server = spawn(
+  const command = [
     join(bin, 'postgres'),
-    ['-D', data, '-p', String(port), ...settings.flatMap((s) => ['-c', s])],
-    {
-      ...user,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
+    '-D',
+    data,
+    '-p',
+    String(port),
+    ...settings.flatMap((s) => ['-c', s]),
+  ];
+  // Into the namespace as root, then the server's user: each step execs the next, so the process
+  // spawned is the server's own.
+  const server = host
+    ? spawn(
+        'ip',
+        [
+          'netns',
+          'exec',
+          host.namespace,
+          'setpriv',
+          `--reuid=${user?.uid ?? process.getuid!()}`,
+          `--regid=${user?.gid ?? process.getgid!()}`,
+          '--clear-groups',
+          '--',
+          ...command,
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      )
+    : spawn(command[0], command.slice(1), { ...user, stdio: ['ignore', 'ignore', 'pipe'] });
   onSpawn?.(server);
   const log: string[] = [];
   server.stderr!.on('data', (chunk: Buffer) => log.push(chunk.toString()));
-  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const url = `postgres://postgres@${address}:${port}/postgres`;
   const stop = async () => {
     if (server.exitCode === null && server.signalCode === null) {
       const exited = new Promise((resolve) => server.once('exit', resolve));
