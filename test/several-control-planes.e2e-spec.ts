@@ -145,4 +145,32 @@ describe('several control planes on one log, one leading', () => {
     );
     expect(await b.stop('SIGTERM')).toBe(0);
   }, 300_000);
+
+  it('makes a leader that loses its lease exit at once, and another take the lead', async () => {
+    const a = await plane();
+    const b = await plane();
+    expect([await a.role(), await b.role()]).toEqual(['leader', 'follower']);
+    const client = new Client({ connectionString: backend.databaseUrl });
+    await client.connect();
+    try {
+      // The server ends the leader's lease connection, as a network that failed between them would.
+      const { rowCount } = await client.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_locks
+          WHERE locktype = 'advisory' AND granted AND objid = hashtext($1)::oid`,
+        [`${backend.env.DATABASE_SCHEMA}.leader`],
+      );
+      expect(rowCount).toBe(1);
+    } finally {
+      await client.end();
+    }
+    expect(await a.exit()).toBeNull();
+    expect(await a.stop()).toBe(1);
+    expect(a.output.join('')).toContain('Lost the lead');
+    await waitFor(
+      'the other to lead',
+      async () => ((await b.role()) === 'leader' ? true : undefined),
+      10_000,
+      20,
+    );
+  }, 120_000);
 });

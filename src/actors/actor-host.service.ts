@@ -257,7 +257,7 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     const next = foldEvent(owner.kind.machine, actor?.snapshot, event);
     const timers = this.timers.apply(event.streamId, event.type, next.effects, event.data.at as number);
     this.commit(owner.kind, owner.id, event, next, actor, !foreign, foreign);
-    return { kind: owner.kind, event: stored, effects: next.effects, timers };
+    return { kind: owner.kind, event, effects: next.effects, timers };
   }
 
   /**
