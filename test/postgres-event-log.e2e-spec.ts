@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Client } from 'pg';
+import { ActorHost } from '../src/actors/actor-host.service';
+import { JOB } from '../src/actors/actor-kinds';
 import { AppConfig } from '../src/config/app-config';
+import { EventStore } from '../src/ports/event-store.port';
+import { RETENTION_STREAM } from '../src/projections/expired-files.projection';
 import { waitFor } from './support/control-plane-process';
 import { startInProcessService } from './support/in-process-service';
 import { datasetImages } from './support/paths';
@@ -29,6 +33,37 @@ describe('the event log on PostgreSQL (EVENT_STORE=postgres)', () => {
     const second = await startInProcessService('pg-second', { ...settings, minWorkers: 0 });
     try {
       expect([await roleOf(first.url), await roleOf(second.url)]).toEqual(['leader', 'follower']);
+      // A job that ended, and the leader's retention sweep recording its files deleted: the
+      // follower's read model takes both from the log.
+      const host = first.app.get(ActorHost);
+      await host.dispatch(JOB.streamId('kept'), {
+        type: 'JobUploaded',
+        jobId: 'kept',
+        fileName: 'kept.jpg',
+        contentType: 'image/jpeg',
+        sizeBytes: 10,
+      });
+      await host.dispatch(JOB.streamId('kept'), {
+        type: 'JobClassified',
+        workerId: 'w1',
+        label: 'goldfish',
+        top5: [{ label: 'goldfish', probability: 0.9 }],
+      });
+      await first.app
+        .get(EventStore)
+        .append(
+          RETENTION_STREAM,
+          [{ type: 'JobFilesDeleted', data: { jobIds: ['kept'], endedBefore: Date.now(), at: Date.now() } }],
+          'any',
+        );
+      const onSecond = await waitFor('the follower to see the files deleted', async () => {
+        const view = (await (await fetch(`${second.url}/api/jobs/kept`)).json()) as {
+          status: string;
+          filesDeletedAt?: string;
+        };
+        return view.filesDeletedAt ? view : undefined;
+      });
+      expect(onSecond.status).toBe('reported');
     } finally {
       await first.close();
     }

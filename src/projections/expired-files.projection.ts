@@ -1,4 +1,5 @@
-import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { filter, Subscription } from 'rxjs';
 import Database from 'better-sqlite3';
 import { ActorHost } from '../actors/actor-host.service';
 import { CheckpointPart } from '../checkpoint/checkpoint';
@@ -30,11 +31,12 @@ const SCHEMA = `
  * Events are counted by their version in the stream.
  */
 @Injectable()
-export class ExpiredFiles implements CheckpointPart, OnApplicationBootstrap {
+export class ExpiredFiles implements CheckpointPart, OnApplicationBootstrap, OnModuleDestroy {
   readonly schema = SCHEMA;
   private version = 0;
   private written = 0;
   private save?: Database.Statement<[number]>;
+  private following?: Subscription;
 
   constructor(
     private readonly store: EventStore,
@@ -57,9 +59,23 @@ export class ExpiredFiles implements CheckpointPart, OnApplicationBootstrap {
     this.written = this.version;
   }
 
-  /** Once the host has folded the log (so every job has its row), takes the events after the checkpoint's. */
+  /**
+   * Once the host has folded the log (so every job has its row), takes the events after the
+   * checkpoint's; on a log other control planes append to, then follows the stream, since the
+   * sweep that appends to it runs on the leader.
+   */
   async onApplicationBootstrap(): Promise<void> {
+    const from = await this.store.lastPosition();
     for (const event of await this.store.readStream(RETENTION_STREAM, this.version + 1)) this.apply(event);
+    if (!this.store.shared) return;
+    this.following = this.store
+      .subscribe(from)
+      .pipe(filter((event) => event.streamId === RETENTION_STREAM))
+      .subscribe((event) => this.apply(event));
+  }
+
+  onModuleDestroy(): void {
+    this.following?.unsubscribe();
   }
 
   /** Takes a `JobFilesDeleted` event, read back or just appended. */
