@@ -66,4 +66,18 @@ describe('PostgresLeaderLease', () => {
     expect(first.leading).toBe(false);
     await waitFor('the second to lead', async () => (second.leading ? true : undefined), 10_000, 20);
   });
+
+  it('gives the lead up when a duty fails as it takes it, and lets another control plane lead', async () => {
+    const first = await open();
+    const second = await open();
+    const third = await open();
+    void second.whenLeading(() => {
+      throw new Error('no handlers for the effects of: job');
+    });
+    const lost = firstValueFrom(second.lost$);
+    await first.release();
+    expect(await lost).toContain('a duty failed: no handlers for the effects of: job');
+    await waitFor('the third to lead', async () => (third.leading ? true : undefined), 10_000, 20);
+    expect(second.leading).toBe(false);
+  });
 });

@@ -73,7 +73,9 @@ export class PostgresLeaderLease extends Leadership {
       if (this.leading) await this.client!.query('SELECT 1');
       else if (await this.tryLock()) {
         this.logger.log({ msg: 'leading', key: this.key });
-        this.takeLead().catch((error: unknown) => this.loseLead(`a duty failed: ${errorMessage(error)}`));
+        this.takeLead().catch((error: unknown) =>
+          this.dropConnection(`a duty failed: ${errorMessage(error)}`),
+        );
       }
     } catch (error) {
       this.dropConnection(`the lease's connection failed: ${errorMessage(error)}`);
@@ -108,6 +110,9 @@ export class PostgresLeaderLease extends Leadership {
     if (this.closed || !client || client !== this.client) return;
     this.client = undefined;
     void client.end().catch(() => undefined);
+    // A leader that lost the lead tries no more: its duties hold state of their own (timers,
+    // loops) that only a restart, as a follower, clears.
+    if (this.leading) this.closed = true;
     this.loseLead(reason);
   }
 }
