@@ -32,6 +32,34 @@ async function classifyAndWait(plane: ControlPlaneProcess, file: string): Promis
   return fetch(`${plane.url}/`, { method: 'POST', body: form });
 }
 
+/** The jobs' views `plane` streams to the page (`/api/stream`, server-sent events), by id. */
+async function watchStream(
+  plane: ControlPlaneProcess,
+): Promise<{ views: Map<string, string>; stop(): void }> {
+  const controller = new AbortController();
+  const response = await fetch(`${plane.url}/api/stream`, { signal: controller.signal });
+  const views = new Map<string, string>();
+  void (async () => {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of response.body!) {
+      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+        const data = buffer
+          .slice(0, end)
+          .split('\n')
+          .find((line) => line.startsWith('data:'));
+        buffer = buffer.slice(end + 2);
+        if (data) {
+          const job = JSON.parse(data.slice('data:'.length)) as { id: string; status: string };
+          views.set(job.id, job.status);
+        }
+      }
+    }
+  })().catch(() => undefined);
+  return { views, stop: () => controller.abort() };
+}
+
 describe('several control planes on one log, one leading', () => {
   let backend: SharedBackend;
   let dataDirs: string[];
@@ -82,7 +110,8 @@ describe('several control planes on one log, one leading', () => {
     expect(waited.status).toBe(200);
     expect(labels.has(await waited.text())).toBe(true);
 
-    // Uploads on both; each job can be followed on the other.
+    // Uploads on both; each job can be followed on the other, its page's stream included.
+    const streamed = await watchStream(b);
     const ids = [...(await upload(a, images.slice(1, 21))), ...(await upload(b, images.slice(21, 41)))];
     for (const [on, id] of [
       [b, ids[0]],
@@ -90,6 +119,11 @@ describe('several control planes on one log, one leading', () => {
     ] as const) {
       expect((await fetch(`${on.url}/api/jobs/${id}`)).status).toBe(200);
     }
+
+    await waitFor('the follower to stream a job uploaded on the leader, reported', async () =>
+      streamed.views.get(ids[0]) === 'reported' ? true : undefined,
+    );
+    streamed.stop();
 
     // The leader dies mid-run; the follower takes the lead, and its workers, within 10 s.
     const killedAt = Date.now();
