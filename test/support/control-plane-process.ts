@@ -59,12 +59,10 @@ export class ControlPlaneProcess {
     return `http://${this.host?.address ?? '127.0.0.1'}:${this.port}`;
   }
 
-  /** Starts it and resolves once the API answers. */
+  /** Starts it and resolves once the API answers; rejects with its last output if it exits first. */
   async start(): Promise<void> {
-    this.spawn();
-    await waitFor('the control plane to answer', async () =>
-      (await fetch(`${this.url}/api/fleet`)).ok ? true : undefined,
-    );
+    if (!(await this.startOrExit()))
+      throw new Error(`The control plane exited before it answered:\n${this.output.join('').slice(-2_000)}`);
   }
 
   /**
