@@ -99,6 +99,11 @@ export interface OwedEffects {
  * state still owes (those the state's entry asked for, until an event moves the actor on). Going
  * live it runs them again, and re-arms the pending timers; an effect that throws is retried with
  * backoff, and when it keeps failing the actor gets an `EffectFailed` event saying why.
+ *
+ * On a log several control planes share, only the leading one goes live ({@link Leadership}):
+ * the others append what their requests make, and the leader, following the log, runs what those
+ * events ask. A control plane that takes the lead folds the log to its end, then goes live as
+ * after a restart.
  */
 @Injectable()
 export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
@@ -245,8 +250,9 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
 
   /**
    * Folds one stored event into its actor, running no effect: a replayed one, or (`foreign`) one
-   * another control plane appended. False for a stream no machine owns, and for an event the
-   * actor has folded already (on a shared log the checkpoint may hold a state past its position).
+   * another control plane appended; what it made. Undefined for a stream no machine owns, and
+   * for an event the actor has folded already (on a shared log the checkpoint may hold a state
+   * past its position).
    */
   private fold(stored: StoredEvent, foreign = false): Folded | undefined {
     const event = this.upcaster.upcast(stored);
