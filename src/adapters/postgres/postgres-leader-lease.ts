@@ -68,6 +68,7 @@ export class PostgresLeaderLease extends Leadership {
 
   /** One beat: a follower tries to take the lead; the leader checks its connection. */
   private async beat(): Promise<void> {
+    if (this.closed) return;
     try {
       if (!this.client) await this.connect();
       if (this.leading) await this.client!.query('SELECT 1');
@@ -112,7 +113,10 @@ export class PostgresLeaderLease extends Leadership {
     void client.end().catch(() => undefined);
     // A leader that lost the lead tries no more: its duties hold state of their own (timers,
     // loops) that only a restart, as a follower, clears.
-    if (this.leading) this.closed = true;
+    if (this.leading) {
+      this.closed = true;
+      clearTimeout(this.timer);
+    }
     this.loseLead(reason);
   }
 }
