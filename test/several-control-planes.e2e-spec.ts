@@ -4,6 +4,7 @@ import { basename, join } from 'node:path';
 import { Client } from 'pg';
 import { ControlPlaneProcess, freePort, waitFor } from './support/control-plane-process';
 import { datasetImages, defaultModelLabels } from './support/paths';
+import { endLeaseSession } from './support/postgres-server';
 import { SharedBackend, startSharedBackend } from './support/shared-backend';
 
 interface JobPage {
@@ -184,19 +185,8 @@ describe('several control planes on one log, one leading', () => {
     const a = await plane();
     const b = await plane();
     expect([await a.role(), await b.role()]).toEqual(['leader', 'follower']);
-    const client = new Client({ connectionString: backend.databaseUrl });
-    await client.connect();
-    try {
-      // The server ends the leader's lease connection, as a network that failed between them would.
-      const { rowCount } = await client.query(
-        `SELECT pg_terminate_backend(pid) FROM pg_locks
-          WHERE locktype = 'advisory' AND granted AND objid = hashtext($1)::oid`,
-        [`${backend.env.DATABASE_SCHEMA}.leader`],
-      );
-      expect(rowCount).toBe(1);
-    } finally {
-      await client.end();
-    }
+    // The server ends the leader's lease connection, as a network that failed between them would.
+    expect(await endLeaseSession(backend.databaseUrl, backend.env.DATABASE_SCHEMA)).toBe(1);
     expect(await a.exit()).toBeNull();
     expect(await a.stop()).toBe(1);
     expect(a.output.join('')).toContain('Lost the lead');

@@ -1,7 +1,11 @@
 import { firstValueFrom } from 'rxjs';
-import { Client } from 'pg';
 import { waitFor } from '../../../test/support/control-plane-process';
-import { freshSchema, PostgresServer, startPostgresServer } from '../../../test/support/postgres-server';
+import {
+  endLeaseSession,
+  freshSchema,
+  PostgresServer,
+  startPostgresServer,
+} from '../../../test/support/postgres-server';
 import { describeLeadershipContract } from '../../leadership/leadership.contract';
 import { PostgresLeaderLease } from './postgres-leader-lease';
 
@@ -49,19 +53,8 @@ describe('PostgresLeaderLease', () => {
     const first = await open();
     const second = await open();
     const lost = firstValueFrom(first.lost$);
-    const admin = new Client({ connectionString: server.url });
-    await admin.connect();
-    try {
-      // The server ends the session that holds the lock, as it does when the leader's host dies.
-      const { rowCount } = await admin.query(
-        `SELECT pg_terminate_backend(pid) FROM pg_locks
-          WHERE locktype = 'advisory' AND granted AND objid = hashtext($1)::oid`,
-        [`${schema}.leader`],
-      );
-      expect(rowCount).toBe(1);
-    } finally {
-      await admin.end();
-    }
+    // The server ends the session that holds the lock, as it does when the leader's host dies.
+    expect(await endLeaseSession(server.url, schema)).toBe(1);
     expect(await lost).toMatch(/connection/);
     expect(first.leading).toBe(false);
     await waitFor('the second to lead', async () => (second.leading ? true : undefined), 10_000, 20);
