@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { ClientConfig, Pool, types as pgTypes } from 'pg';
+import { Pool } from 'pg';
 import { Observable, Subject } from 'rxjs';
 import { coalesced } from '../../common/coalesced';
 import { errorMessage } from '../../common/errors';
@@ -18,6 +18,7 @@ import {
 } from '../../ports/event-store.port';
 import { PostgresListener } from './postgres-listener';
 import { migrate } from './postgres-migrations';
+import { schemaConnection } from './schema-connection';
 
 /** Options of {@link PostgresEventStore.open}. */
 export interface PostgresEventStoreOptions {
@@ -38,14 +39,6 @@ interface BatchRow {
 }
 
 const COLUMNS = 'position, stream_id, version, type, schema_version, data, recorded_at';
-// bigint columns come back as numbers: positions and times stay far below 2^53.
-const INT8_OID = 20;
-const numericBigints = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID ? Number : pgTypes.getTypeParser(oid, format)) as typeof pgTypes.getTypeParser,
-};
-
-const quoted = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 
 /**
  * The event log in PostgreSQL (`EVENT_STORE=postgres`), shared by every control plane on one
@@ -82,11 +75,7 @@ export class PostgresEventStore extends EventStore {
   /** Connects, creates or migrates the schema, and starts listening for other writers' commits. */
   static async open(options: PostgresEventStoreOptions, clock: Clock): Promise<PostgresEventStore> {
     const schema = options.schema ?? 'public';
-    const config: ClientConfig = {
-      connectionString: options.url,
-      options: `-c search_path=${quoted(schema)}`,
-      types: numericBigints,
-    };
+    const config = schemaConnection(options.url, schema);
     const writer = new Pool({ ...config, max: 1 });
     const readers = new Pool({ ...config, max: options.readConnections ?? 4 });
     const store = new PostgresEventStore(writer, readers, clock);

@@ -8,11 +8,11 @@ export interface Migration {
 }
 
 /**
- * The event log's schema, step by step. A step is never changed once released: a change is a
- * new step. Appends take a transaction-scoped advisory lock (one per schema) before they read the
- * last position, so positions are handed out in commit order: no reader can see a position while
- * a smaller one is still to commit (a sequence would let a slow transaction commit a smaller
- * position after a larger one was read past).
+ * The event log's schema (and its published checkpoints), step by step. A step is never changed
+ * once released: a change is a new step. Appends take a transaction-scoped advisory lock (one per
+ * schema) before they read the last position, so positions are handed out in commit order: no
+ * reader can see a position while a smaller one is still to commit (a sequence would let a slow
+ * transaction commit a smaller position after a larger one was read past).
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -81,6 +81,27 @@ export const MIGRATIONS: readonly Migration[] = [
         END IF;
       END
       $$;
+    `,
+  },
+  {
+    version: 2,
+    description: 'published checkpoints, in pieces',
+    sql: `
+      -- A checkpoint is whole once complete; until then its pieces are still being written.
+      CREATE TABLE checkpoints (
+        id           bigint  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        identity     text    NOT NULL,
+        position     bigint  NOT NULL,
+        published_at bigint  NOT NULL,
+        size_bytes   bigint  NOT NULL DEFAULT 0,
+        complete     boolean NOT NULL DEFAULT false
+      );
+      CREATE TABLE checkpoint_pieces (
+        checkpoint_id bigint  NOT NULL REFERENCES checkpoints (id) ON DELETE CASCADE,
+        piece         integer NOT NULL,
+        data          bytea   NOT NULL,
+        PRIMARY KEY (checkpoint_id, piece)
+      );
     `,
   },
 ];
