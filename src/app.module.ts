@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { MulterModule } from '@nestjs/platform-express';
 import { ActorsModule } from './actors/actors.module';
 import { AdaptersModule } from './adapters/adapters.module';
+import { CheckpointPublisher } from './checkpoint/checkpoint-publisher';
 import { OpenApiController } from './api/openapi.controller';
 import { APP_CONFIG, AppConfig, loadConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -73,7 +74,7 @@ export class AppModule {
         PageController,
         OpenApiController,
       ],
-      providers: [{ provide: APP_FILTER, useClass: ServiceErrorFilter }],
+      providers: [{ provide: APP_FILTER, useClass: ServiceErrorFilter }, CheckpointPublisher],
     };
   }
 }

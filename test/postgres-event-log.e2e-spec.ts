@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { Client } from 'pg';
 import { ActorHost } from '../src/actors/actor-host.service';
 import { JOB } from '../src/actors/actor-kinds';
+import { CheckpointPublisher } from '../src/checkpoint/checkpoint-publisher';
 import { AppConfig } from '../src/config/app-config';
 import { EventStore } from '../src/ports/event-store.port';
 import { RETENTION_STREAM } from '../src/projections/expired-files.projection';
@@ -10,6 +11,24 @@ import { waitFor } from './support/control-plane-process';
 import { startInProcessService } from './support/in-process-service';
 import { datasetImages } from './support/paths';
 import { PostgresServer, startPostgresServer } from './support/postgres-server';
+
+/** A job uploaded and classified, through the host: the leader's effects enqueue and report it. */
+async function finishedJob(host: ActorHost, jobId: string): Promise<void> {
+  await host.dispatch(JOB.streamId(jobId), {
+    type: 'JobUploaded',
+    jobId,
+    fileName: `${jobId}.jpg`,
+    contentType: 'image/jpeg',
+    sizeBytes: 10,
+  });
+  await host.dispatch(JOB.streamId(jobId), {
+    type: 'JobClassified',
+    workerId: 'w1',
+    label: 'goldfish',
+    top5: [{ label: 'goldfish', probability: 0.9 }],
+  });
+  await host.settle();
+}
 
 interface JobPage {
   total: number;
@@ -122,4 +141,55 @@ describe('the event log on PostgreSQL (EVENT_STORE=postgres)', () => {
       await second.close();
     }
   }, 120_000);
+
+  it('starts a control plane on a new host from the checkpoint the leader published, folding only what came after', async () => {
+    const settings: Partial<AppConfig> = {
+      minWorkers: 0,
+      // Published when the test says so, not on a beat.
+      eventStore: { kind: 'postgres', url: server.url, schema: 'published', checkpointPublishMs: 3_600_000 },
+    };
+    const first = await startInProcessService('pg-publisher', settings);
+    let publishedAt: number;
+    let lastPosition: number;
+    try {
+      const host = first.app.get(ActorHost);
+      await finishedJob(host, 'before-1');
+      await finishedJob(host, 'before-2');
+      const published = await first.app.get(CheckpointPublisher).publishIfAhead();
+      publishedAt = published!.position;
+      expect(publishedAt).toBe(await first.app.get(EventStore).lastPosition());
+      await finishedJob(host, 'after');
+    } finally {
+      await first.close();
+    }
+
+    const client = new Client({ connectionString: server.url });
+    await client.connect();
+    try {
+      lastPosition = Number(
+        (await client.query('SELECT max(position) AS last FROM published.events')).rows[0].last,
+      );
+      const { rows } = await client.query('SELECT position, complete FROM published.checkpoints');
+      expect(rows).toEqual([{ position: String(publishedAt), complete: true }]);
+    } finally {
+      await client.end();
+    }
+
+    // A new data folder: the boot takes the published checkpoint and folds the log after it.
+    const second = await startInProcessService('pg-new-host', settings);
+    try {
+      const stats = second.app.get(ActorHost).replayStats;
+      expect(stats.fromPosition).toBe(publishedAt);
+      expect(stats.events).toBeGreaterThan(0);
+      expect(stats.events).toBeLessThanOrEqual(lastPosition - publishedAt);
+      const page = (await (await fetch(`${second.url}/api/jobs`)).json()) as JobPage;
+      expect(page.items.map(({ id, status }) => [id, status]).sort()).toEqual([
+        ['after', 'reported'],
+        ['before-1', 'reported'],
+        ['before-2', 'reported'],
+      ]);
+    } finally {
+      await second.close();
+    }
+  }, 60_000);
 });

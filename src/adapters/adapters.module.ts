@@ -25,6 +25,7 @@ import { SqliteEventStore } from './local/sqlite-event-store';
 import { SqliteObjectStore } from './local/sqlite-object-store';
 import { PostgresEventStore } from './postgres/postgres-event-store';
 import { PostgresLeaderLease } from './postgres/postgres-leader-lease';
+import { PostgresPublishedCheckpoints } from './postgres/postgres-published-checkpoints';
 import { Leadership, SoleLeadership } from '../ports/leadership.port';
 
 /** A large body's file that no object names, this old, is no put in progress but what a killed writer left. */
@@ -55,6 +56,7 @@ class BackendLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
     await this.leadership.release();
     await this.backend.close();
     this.checkpoint.close();
+    await this.checkpoint.published?.close();
     await this.events.close();
     this.lock.release();
   }
@@ -62,8 +64,9 @@ class BackendLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
 
 /**
  * The adapters behind the ports, chosen by the configuration: the event log (SQLite in the data
- * folder, or PostgreSQL) and its checkpoint in the data folder, the queues and the object store of its profile (`local`: SQLite and files; `aws`: SQS
- * and S3), and workers as child processes (`COMPUTE=local`) or EC2 instances (`COMPUTE=ec2`).
+ * folder, or PostgreSQL) and its checkpoint in the data folder (published in PostgreSQL too), the
+ * queues and the object store of its profile (`local`: SQLite and files; `aws`: SQS and S3), and
+ * workers as child processes (`COMPUTE=local`) or EC2 instances (`COMPUTE=ec2`).
  */
 @Global()
 @Module({})
@@ -81,8 +84,8 @@ export class AdaptersModule {
         },
         {
           provide: Checkpoint,
-          inject: [DataDirLock],
-          useFactory: () => new Checkpoint(localPaths(config.dataDir).checkpoint),
+          inject: [DataDirLock, EventStore],
+          useFactory: () => openCheckpoint(config),
         },
         {
           provide: BACKEND,
@@ -141,6 +144,19 @@ async function openEventStore(config: AppConfig, clock: Clock): Promise<EventSto
   return config.crashAfterEvent
     ? new CrashingEventStore(store, parseCrashPoint(config.crashAfterEvent))
     : store;
+}
+
+/**
+ * The checkpoint in the data folder; on PostgreSQL, taking and publishing the checkpoints kept
+ * in the log's schema too.
+ */
+async function openCheckpoint(config: AppConfig): Promise<Checkpoint> {
+  const { eventStore } = config;
+  const published =
+    eventStore.kind === 'postgres'
+      ? await PostgresPublishedCheckpoints.open({ url: eventStore.url, schema: eventStore.schema })
+      : undefined;
+  return new Checkpoint(localPaths(config.dataDir).checkpoint, { published });
 }
 
 /**

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InMemoryEventStore } from '../adapters/memory/in-memory-event-store';
+import { InMemoryPublishedCheckpoints } from '../adapters/memory/in-memory-published-checkpoints';
 import { ManualClock } from '../clock/manual-clock';
 import { EventStore } from '../ports/event-store.port';
 import { Checkpoint, CheckpointOptions, CheckpointPart } from './checkpoint';
@@ -150,5 +151,86 @@ describe('Checkpoint: what folding the log made so far, valid only for the log a
     await checkpoint.open(await logOf([]), 'machines v1');
     expect(() => checkpoint.add(new Words())).toThrow('joined after the checkpoint was opened');
     checkpoint.close();
+  });
+
+  describe('on a shared log, with published checkpoints', () => {
+    let published: InMemoryPublishedCheckpoints;
+    beforeEach(() => (published = new InMemoryPublishedCheckpoints()));
+
+    /** Another control plane's checkpoint of `words` as of the log's event at `position`, published. */
+    async function publishedBy(log: EventStore, words: string[], position: number, identity = 'machines v1') {
+      const checkpoint = new Checkpoint(join(dir, 'leader', 'checkpoint.db'), { published });
+      const part = new Words();
+      checkpoint.add(part);
+      await checkpoint.open(log, identity);
+      words.forEach((word) => part.add(word));
+      checkpoint.advance((await log.readAll())[position - 1]);
+      const about = await checkpoint.publish(Date.UTC(2026, 11, 7));
+      checkpoint.close();
+      return about;
+    }
+
+    async function openedWithPublished(log: EventStore, identity = 'machines v1') {
+      const checkpoint = new Checkpoint(file, { published });
+      const part = new Words();
+      checkpoint.add(part);
+      const opened = await checkpoint.open(log, identity);
+      checkpoint.close();
+      return { ...opened, words: part.words };
+    }
+
+    it('publishes a copy, which a control plane with no checkpoint of its own starts from', async () => {
+      const log = await logOf(['a', 'b', 'c']);
+      expect(await publishedBy(log, ['one', 'two'], 3)).toEqual({
+        identity: expect.stringMatching(/^[0-9a-f]{64}$/),
+        position: 3,
+        publishedAt: Date.UTC(2026, 11, 7),
+        sizeBytes: expect.any(Number),
+      });
+      expect(await openedWithPublished(log)).toEqual({ position: 3, rebuilt: false, words: ['one', 'two'] });
+    });
+
+    it('takes the published one over its own when its own is older', async () => {
+      const log = await logOf(['a', 'b', 'c']);
+      await written(log, ['mine']);
+      await log.append('d', [{ type: 'Happened', data: {} }], 'any');
+      await publishedBy(log, ['theirs'], 4);
+      expect(await openedWithPublished(log)).toEqual({ position: 4, rebuilt: false, words: ['theirs'] });
+    });
+
+    it('keeps its own when it is as far along the log, or further', async () => {
+      const log = await logOf(['a', 'b', 'c']);
+      await publishedBy(log, ['theirs'], 2);
+      await written(log, ['mine']);
+      expect(await openedWithPublished(log)).toEqual({ position: 3, rebuilt: false, words: ['mine'] });
+    });
+
+    it('takes none made by other machines or tables: it rebuilds from the log instead', async () => {
+      const log = await logOf(['a', 'b']);
+      await publishedBy(log, ['theirs'], 2, 'machines v1');
+      expect(await openedWithPublished(log, 'machines v2')).toEqual({
+        position: 0,
+        rebuilt: true,
+        words: [],
+      });
+    });
+
+    it('takes none whose last event the log does not hold: it rebuilds from the log instead', async () => {
+      await publishedBy(await logOf(['a', 'b']), ['theirs'], 2);
+      expect(await openedWithPublished(await logOf(['a', 'other']))).toEqual({
+        position: 0,
+        rebuilt: true,
+        words: [],
+      });
+    });
+
+    it('publishes nothing before it holds an event', async () => {
+      const checkpoint = new Checkpoint(file, { published });
+      checkpoint.add(new Words());
+      await checkpoint.open(await logOf(['a']), 'machines v1');
+      expect(await checkpoint.publish(1)).toBeUndefined();
+      checkpoint.close();
+      expect(await published.latest()).toBeUndefined();
+    });
   });
 });

@@ -1,7 +1,10 @@
+import { Logger } from '@nestjs/common';
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EventStore, StoredEvent } from '../ports/event-store.port';
+import { PublishedCheckpoint, PublishedCheckpoints } from '../ports/published-checkpoints.port';
 
 /**
  * One piece of state kept in the checkpoint: the host's actors, or a read model. Its tables hold
@@ -45,6 +48,12 @@ export interface CheckpointOptions {
    * of that time.
    */
   writeAfterMs?: number;
+  /**
+   * Where the checkpoints of a shared log are published (default: none). With it, {@link open}
+   * takes the published one when it is newer than this file's, and {@link publish} publishes.
+   * Needs a file.
+   */
+  published?: PublishedCheckpoints;
 }
 
 /**
@@ -57,26 +66,38 @@ export interface CheckpointOptions {
  *
  * `synchronous=NORMAL`: a power cut may lose the last commits, never consistency, and what was
  * lost is folded again from the log.
+ *
+ * On a shared log, the leader publishes copies of its checkpoint (`published`), and a control
+ * plane whose own file is missing, made by other machines or older starts from the published one.
  */
 export class Checkpoint {
-  private readonly db: Database.Database;
+  private readonly logger = new Logger(Checkpoint.name);
+  private db: Database.Database;
   private readonly parts: CheckpointPart[] = [];
   private mark: Mark | undefined;
   private markChanged = false;
   private cancelWrite?: () => void;
   private opened = false;
   private readonly writeAfterMs: number;
+  /** Where checkpoints are published, if they are. */
+  readonly published?: PublishedCheckpoints;
 
   /** @param file the SQLite file (created, with its folder, if missing), or `:memory:`. */
-  constructor(file = ':memory:', { writeAfterMs = 200 }: CheckpointOptions = {}) {
+  constructor(
+    private readonly file = ':memory:',
+    { writeAfterMs = 200, published }: CheckpointOptions = {},
+  ) {
     this.writeAfterMs = writeAfterMs;
+    if (published && file === ':memory:')
+      throw new Error('A checkpoint in memory cannot take published ones');
+    this.published = published;
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    // Room for the jobs' indexes: a status page deep into a million jobs skips its index's
-    // entries from memory (46 → 26 ms) rather than reading them from the file again.
-    this.db.pragma('cache_size = -32768');
+    this.db = openDatabase(file);
+  }
+
+  /** The position of the last event folded into the state (0: none). */
+  get position(): number {
+    return this.mark?.position ?? 0;
   }
 
   /** Adds a part; every part joins before the checkpoint opens. */
@@ -95,7 +116,9 @@ export class Checkpoint {
     if (this.opened) throw new Error('The checkpoint is open already');
     this.opened = true;
     const fullIdentity = [identity, ...this.parts.map((part) => part.schema)].join('\n');
-    const valid = await this.matches(log, fullIdentity);
+    let valid = await this.matches(log, fullIdentity);
+    if (this.published && (await this.takePublished(log, fullIdentity, valid ? this.position : -1)))
+      valid = true;
     if (!valid) this.dropTables();
     this.db.exec(MARK_SCHEMA);
     this.parts.forEach((part) => this.db.exec(part.schema));
@@ -144,6 +167,34 @@ export class Checkpoint {
     })();
   }
 
+  /**
+   * Publishes a copy of the checkpoint as it is now (see {@link CheckpointOptions.published}). The
+   * copy is made a few pages at a time, between the event loop's other work.
+   * @param at the time it is published at.
+   * @returns what was published; undefined when nothing was: there is nowhere to, or the
+   *   checkpoint is not open or holds no event yet.
+   */
+  async publish(at: number): Promise<PublishedCheckpoint | undefined> {
+    if (!this.published || !this.opened || !this.db.open) return undefined;
+    this.flush();
+    const copy = `${this.file}.publishing`;
+    rmSync(copy, { force: true });
+    try {
+      await this.db.backup(copy);
+      const copied = new Database(copy, { readonly: true });
+      const row = copied.prepare('SELECT identity, position FROM checkpoint WHERE id = 1').get() as MarkRow;
+      copied.close();
+      if (row.position === 0) return undefined;
+      return await this.published.publish(copy, {
+        identity: identityHash(row.identity),
+        position: row.position,
+        publishedAt: at,
+      });
+    } finally {
+      rmSync(copy, { force: true });
+    }
+  }
+
   /** Writes a consistent copy of the checkpoint as it is now to `file` (which must not exist). */
   saveCopy(file: string): void {
     this.flush();
@@ -180,6 +231,38 @@ export class Checkpoint {
     return true;
   }
 
+  /**
+   * Replaces the file with the published checkpoint when that one was made by the same machines
+   * and tables and is further along the log than `ownPosition` (-1: this file is no use).
+   * @returns whether the state now comes from it (its last event is still in the log).
+   */
+  private async takePublished(log: EventStore, identity: string, ownPosition: number): Promise<boolean> {
+    const latest = await this.published!.latest();
+    if (!latest || latest.identity !== identityHash(identity) || latest.position <= ownPosition) return false;
+    const began = performance.now();
+    const download = `${this.file}.download`;
+    const taken = await this.published!.download(download);
+    if (taken?.identity !== latest.identity) {
+      rmSync(download, { force: true });
+      return false;
+    }
+    this.db.close();
+    for (const left of ['-wal', '-shm']) rmSync(`${this.file}${left}`, { force: true });
+    renameSync(download, this.file);
+    this.db = openDatabase(this.file);
+    this.mark = undefined;
+    const usable = await this.matches(log, identity);
+    this.logger.log({
+      msg: 'took the published checkpoint',
+      position: taken.position,
+      ownPosition,
+      bytes: taken.sizeBytes,
+      ms: Math.round(performance.now() - began),
+      usable,
+    });
+    return usable;
+  }
+
   private dropTables(): void {
     const tables = this.db
       .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
@@ -188,4 +271,19 @@ export class Checkpoint {
     for (const table of tables) this.db.exec(`DROP TABLE "${table}"`);
     this.mark = undefined;
   }
+}
+
+function openDatabase(file: string): Database.Database {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  // Room for the jobs' indexes: a status page deep into a million jobs skips its index's
+  // entries from memory (46 → 26 ms) rather than reading them from the file again.
+  db.pragma('cache_size = -32768');
+  return db;
+}
+
+/** What a published checkpoint records of the identity: its hash, short and fixed in size. */
+function identityHash(identity: string): string {
+  return createHash('sha256').update(identity).digest('hex');
 }

@@ -96,6 +96,11 @@ const schema = z
       .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL name: letters, digits and _')
       .default('public'),
     LEADER_POLL_MS: positiveInt().default(1_000),
+    CHECKPOINT_PUBLISH_MS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(5 * 60_000),
     PROFILE: z.enum(['local', 'aws']).default('local'),
     COMPUTE: z.enum(['local', 'ec2']).optional(),
     MIN_WORKERS: z.coerce.number().int().min(0).default(1),
@@ -218,11 +223,16 @@ export interface AppConfig {
   /**
    * Where the event log is (env EVENT_STORE): `sqlite`, the default, a file in DATA_DIR; or
    * `postgres`, the database at DATABASE_URL, in the schema DATABASE_SCHEMA (default `public`,
-   * created if missing, its tables migrated at start). The log's checkpoint stays in DATA_DIR.
+   * created if missing, its tables migrated at start). The log's checkpoint is in DATA_DIR.
    * Several control planes may share a log on PostgreSQL: one leads (see `Leadership`), and the
-   * others try to take the lead every `leaderPollMs` (env LEADER_POLL_MS, default 1 000).
+   * others try to take the lead every `leaderPollMs` (env LEADER_POLL_MS, default 1 000). The
+   * leader publishes its checkpoint into the database every `checkpointPublishMs` when the log has
+   * moved (env CHECKPOINT_PUBLISH_MS, default 300 000; 0: never), and a control plane whose own is
+   * missing or older starts from it.
    */
-  eventStore: { kind: 'sqlite' } | { kind: 'postgres'; url: string; schema: string; leaderPollMs?: number };
+  eventStore:
+    | { kind: 'sqlite' }
+    | { kind: 'postgres'; url: string; schema: string; leaderPollMs?: number; checkpointPublishMs?: number };
   /** Which adapters back the queues and objects (env PROFILE: `local`, the default: SQLite and files; `aws`: SQS and S3). */
   profile: 'local' | 'aws';
   /**
@@ -335,6 +345,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
             url: e.DATABASE_URL!,
             schema: e.DATABASE_SCHEMA,
             leaderPollMs: e.LEADER_POLL_MS,
+            checkpointPublishMs: e.CHECKPOINT_PUBLISH_MS,
           }
         : { kind: 'sqlite' },
     profile: e.PROFILE,
