@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { findRepoRoot } from '../src/models/model-sources';
 
 /** Benchmark helpers: the built control plane as a process of its own, and waiting on it. */
@@ -24,15 +25,22 @@ export interface BenchControlPlane {
   url: string;
   /** Sends SIGTERM and resolves once it has exited. */
   stop(): Promise<void>;
+  /**
+   * Resolves with the fields of the first line the control plane logs with `msg` (its JSON
+   * logger's `message.msg`), or rejects once it exits without one. Only with `readLog`.
+   */
+  logged(msg: string): Promise<Record<string, unknown>>;
 }
 
 /**
- * Starts `dist/src/main.js` over `dataDir` with `env` on a free port, its output discarded. With
- * env BENCH_PROFILE_DIR set, the control plane writes a V8 CPU profile there when it stops.
+ * Starts `dist/src/main.js` over `dataDir` with `env` on a free port. Its log is discarded unless
+ * `readLog` (default false: reading it would take CPU from what is measured). With env
+ * BENCH_PROFILE_DIR set, the control plane writes a V8 CPU profile there when it stops.
  */
 export async function startControlPlane(
   dataDir: string,
   env: Record<string, string>,
+  { readLog = false }: { readLog?: boolean } = {},
 ): Promise<BenchControlPlane> {
   const root = findRepoRoot(__dirname);
   const port = await freePort();
@@ -40,10 +48,17 @@ export async function startControlPlane(
   const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const child = spawn(process.execPath, [...profiling, join(root, 'dist', 'src', 'main.js')], {
     cwd: root,
-    stdio: 'ignore',
+    stdio: ['ignore', readLog ? 'pipe' : 'ignore', 'ignore'],
     env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), ...env },
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const messages: Array<Record<string, unknown>> = [];
+  if (readLog) {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const message = parsedMessage(line);
+      if (message) messages.push(message);
+    });
+  }
   return {
     process: child,
     url: `http://127.0.0.1:${port}`,
@@ -51,7 +66,26 @@ export async function startControlPlane(
       child.kill('SIGTERM');
       return exited;
     },
+    logged: async (msg) => {
+      if (!readLog) throw new Error('the control plane was started without readLog');
+      for (;;) {
+        const found = messages.find((message) => message.msg === msg);
+        if (found) return found;
+        if (child.exitCode !== null) throw new Error(`the control plane exited without logging "${msg}"`);
+        await sleep(50);
+      }
+    },
   };
+}
+
+/** The object a line of the JSON log carries, if it is one. */
+function parsedMessage(line: string): Record<string, unknown> | undefined {
+  try {
+    const { message } = JSON.parse(line) as { message?: unknown };
+    return typeof message === 'object' && message !== null ? (message as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined; // not a line of the JSON log
+  }
 }
 
 /** Resolves once `workers` workers of the control plane at `url` have started (models loaded), busy or idle. */

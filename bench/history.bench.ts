@@ -41,6 +41,8 @@ interface LogUnderTest {
   open(dataDir: string): Promise<EventStore>;
   env: Record<string, string>;
   sizeMb(dataDir: string): Promise<number>;
+  /** Whether the leader publishes its checkpoint in the log's database, for new hosts to start from. */
+  publishesCheckpoints: boolean;
 }
 
 const sqliteLog: LogUnderTest = {
@@ -48,6 +50,7 @@ const sqliteLog: LogUnderTest = {
   open: async (dataDir) => new SqliteEventStore(localPaths(dataDir).events, new SystemClock()),
   env: {},
   sizeMb: async (dataDir) => statSync(localPaths(dataDir).events).size / 1e6,
+  publishesCheckpoints: false,
 };
 
 /** The log on PostgreSQL at `url`, in a schema of its own. */
@@ -56,6 +59,7 @@ function postgresLog(url: string, schema: string): LogUnderTest {
     name: 'postgres',
     open: () => PostgresEventStore.open({ url, schema }, new SystemClock()),
     env: { EVENT_STORE: 'postgres', DATABASE_URL: url, DATABASE_SCHEMA: schema },
+    publishesCheckpoints: true,
     sizeMb: async () => {
       const client = new Client({ connectionString: url });
       await client.connect();
@@ -102,18 +106,21 @@ async function medianMs(url: string, path: string): Promise<number> {
   return times.sort((a, b) => a - b)[Math.floor(CALLS / 2)];
 }
 
-/** Starts the control plane on `dataDir` (no worker, no scaling decision) and times its boot. */
+/**
+ * Starts the control plane on `dataDir` (no worker, no scaling decision; its log read when it
+ * shares checkpoints) and times its boot.
+ */
 async function bootOver(
   dataDir: string,
   log: LogUnderTest,
+  env: Record<string, string> = {},
 ): Promise<{ plane: BenchControlPlane; bootS: number; rss: number }> {
   const began = performance.now();
-  const plane = await startControlPlane(dataDir, {
-    ...log.env,
-    MIN_WORKERS: '0',
-    MAX_WORKERS: '1',
-    SCALING_PERIOD_MS: '3600000',
-  });
+  const plane = await startControlPlane(
+    dataDir,
+    { ...log.env, MIN_WORKERS: '0', MAX_WORKERS: '1', SCALING_PERIOD_MS: '3600000', ...env },
+    { readLog: log.publishesCheckpoints },
+  );
   for (;;) {
     const up = await fetch(`${plane.url}/health/live`).then(
       (res) => res.ok,
@@ -126,18 +133,49 @@ async function bootOver(
   return { plane, bootS: (performance.now() - began) / 1000, rss: rssMb(plane.process.pid!) };
 }
 
+/** A boot on a host with an empty DATA_DIR, from the checkpoint the leader published. */
+interface NewHostBoot {
+  bootS: number;
+  rss: number;
+  downloadMs: number;
+  /** Events folded after the published checkpoint's position. */
+  events: number;
+}
+
+async function bootNewHost(log: LogUnderTest): Promise<NewHostBoot> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-history-new-host-'));
+  try {
+    const { plane, bootS, rss } = await bootOver(dataDir, log, { CHECKPOINT_PUBLISH_MS: '0' });
+    try {
+      const taken = await plane.logged('took the published checkpoint');
+      if (taken.usable !== true) throw new Error('the new host could not use the published checkpoint');
+      const rebuilt = await plane.logged('rebuilt the actors');
+      return { bootS, rss, downloadMs: Number(taken.ms), events: Number(rebuilt.events) };
+    } finally {
+      await plane.stop();
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 /** The whole measure over one log; returns its table and its results. */
 async function measureHistory(log: LogUnderTest) {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-history-'));
   try {
     const writeS = await writeHistory(dataDir, log);
     // The log was written without a control plane: its first boot folds all of it.
-    const rebuild = await bootOver(dataDir, log);
+    const rebuild = await bootOver(dataDir, log, { CHECKPOINT_PUBLISH_MS: '0' });
     await rebuild.plane.stop();
     const checkpointMb = statSync(localPaths(dataDir).checkpoint).size / 1e6;
     const logMb = await log.sizeMb(dataDir);
-    const { plane, bootS, rss } = await bootOver(dataDir, log);
+    // Where the log is shared, this boot (the leader) publishes its checkpoint a second after it.
+    const { plane, bootS, rss } = await bootOver(dataDir, log, {
+      CHECKPOINT_PUBLISH_MS: log.publishesCheckpoints ? '1000' : '0',
+    });
+    let newHost: NewHostBoot | undefined;
     try {
+      const published = log.publishesCheckpoints ? await plane.logged('published the checkpoint') : undefined;
       const firstPage = await medianMs(plane.url, '/api/jobs?offset=0&limit=50');
       const middlePage = await medianMs(plane.url, `/api/jobs?offset=${Math.floor(JOBS / 2)}&limit=50`);
       const reportedPage = await medianMs(plane.url, '/api/jobs?status=reported&offset=0&limit=50');
@@ -188,7 +226,31 @@ async function measureHistory(log: LogUnderTest) {
           unit: 'ms',
           target: `≤ ${TARGETS.jobMs}`,
         },
-      ].map((row) => ({ ...row, value: Number(row.value.toFixed(row.unit === 's' ? 2 : 1)) }));
+      ];
+      if (published) {
+        await plane.stop();
+        newHost = await bootNewHost(log);
+        rows.push(
+          {
+            measure: 'the leader publishes its checkpoint into the database',
+            value: Number(published.ms),
+            unit: 'ms',
+          },
+          { measure: 'the checkpoint published', value: Number(published.bytes) / 1e6, unit: 'MB' },
+          { measure: 'a new host takes the published checkpoint', value: newHost.downloadMs, unit: 'ms' },
+          { measure: 'boot on a new host, until the API answers', value: newHost.bootS, unit: 's' },
+          {
+            measure: 'events it folded after the published checkpoint',
+            value: newHost.events,
+            unit: 'events',
+          },
+          { measure: 'resident memory after that boot', value: newHost.rss, unit: 'MB' },
+        );
+      }
+      const tableRows = rows.map((row) => ({
+        ...row,
+        value: Number(row.value.toFixed(row.unit === 's' ? 2 : 1)),
+      }));
       const results = {
         date: new Date().toISOString().slice(0, 10),
         jobs: JOBS,
@@ -205,6 +267,16 @@ async function measureHistory(log: LogUnderTest) {
         reportedPageMs: reportedPage,
         lastReportedPageMs: lastReportedPage,
         oldJobMs: oldJob,
+        ...(published && newHost
+          ? {
+              publishMs: Number(published.ms),
+              publishedMb: Number(published.bytes) / 1e6,
+              newHostDownloadMs: newHost.downloadMs,
+              newHostBootS: newHost.bootS,
+              newHostEvents: newHost.events,
+              newHostRssMb: newHost.rss,
+            }
+          : {}),
       };
       const rounded = Object.fromEntries(
         Object.entries(results).map(([key, value]) => [
@@ -212,7 +284,7 @@ async function measureHistory(log: LogUnderTest) {
           typeof value === 'number' ? Number(value.toFixed(2)) : value,
         ]),
       );
-      return { rows, results: rounded };
+      return { rows: tableRows, results: rounded };
     } finally {
       await plane.stop();
     }
