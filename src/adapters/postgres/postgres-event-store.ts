@@ -28,6 +28,11 @@ export interface PostgresEventStoreOptions {
   schema?: string;
   /** Connections for reads besides the one that appends and the one that listens. Default: 4. */
   readConnections?: number;
+  /**
+   * How often the connection that listens for other writers' commits is checked, and how long its
+   * answer may take before it is replaced (see {@link PostgresListener}). Default: 5 000 ms.
+   */
+  listenerHeartbeatMs?: number;
 }
 
 /** One row of `append_batch`: an appended event, or an append refused (see the migrations). */
@@ -92,9 +97,14 @@ export class PostgresEventStore extends EventStore {
       store.tail = await store.lastPosition();
       // This store's own commits are published already: only other writers' wake it, and a
       // reconnection (notifications sent meanwhile are lost).
-      store.listener = await PostgresListener.start(config, `${schema}.events`, (payload) => {
-        if (payload === undefined || Number(payload) > store.tail) store.wake();
-      });
+      store.listener = await PostgresListener.start(
+        config,
+        `${schema}.events`,
+        (payload) => {
+          if (payload === undefined || Number(payload) > store.tail) store.wake();
+        },
+        options.listenerHeartbeatMs,
+      );
     } catch (error) {
       await Promise.allSettled([writer.end(), readers.end()]);
       throw error;
