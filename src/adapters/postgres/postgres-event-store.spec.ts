@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { waitFor } from '../../../test/support/control-plane-process';
+import { startFreezableProxy } from '../../../test/support/freezable-proxy';
 import { freshSchema, PostgresServer, startPostgresServer } from '../../../test/support/postgres-server';
 import { ManualClock } from '../../clock/manual-clock';
 import { describeEventStoreContract } from '../../events/event-store.contract';
@@ -126,6 +127,36 @@ describe('PostgresEventStore', () => {
       [1, 1],
       [2, 2],
     ]);
+  });
+
+  it('appends, reads and hears other writers again after its connections went silent without ending', async () => {
+    const proxy = await startFreezableProxy(Number(new URL(server.url).port));
+    try {
+      const url = new URL(server.url);
+      url.port = String(proxy.port);
+      const one = await PostgresEventStore.open(
+        { url: url.toString(), schema, listenerHeartbeatMs: 200, queryTimeoutMs: 500 },
+        clock,
+      );
+      stores.push(one);
+      const two = await open();
+      await one.append('job-a', [{ type: 'JobUploaded', data: { n: 1 } }], 0);
+      proxy.freeze();
+      // A query on a silent connection fails after its timeout; the next gets a new connection.
+      await waitFor('an append on a new connection', async () => {
+        await one.append('job-b', [{ type: 'JobUploaded', data: { n: 2 } }], 'no_stream');
+        return true;
+      });
+      const heard = firstValueFrom(one.subscribe().pipe(take(1)));
+      await waitFor(
+        'a read on a new connection',
+        async () => (await one.readStream('job-b')).length === 1 || undefined,
+      );
+      await two.append('job-c', [{ type: 'JobUploaded', data: { n: 3 } }], 0);
+      expect((await heard).data.n).toBe(3);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('keeps payloads as written, strings with quotes and backslashes included', async () => {

@@ -33,6 +33,12 @@ export interface PostgresEventStoreOptions {
    * answer may take before it is replaced (see {@link PostgresListener}). Default: 5 000 ms.
    */
   listenerHeartbeatMs?: number;
+  /**
+   * How long a query may wait for its answer (default 30 000 ms): one on a connection gone silent
+   * then fails, and its connection is replaced. An append that fails so may still have committed;
+   * its events then reach this store as another writer's would.
+   */
+  queryTimeoutMs?: number;
 }
 
 /** One row of `append_batch`: an appended event, or an append refused (see the migrations). */
@@ -80,7 +86,7 @@ export class PostgresEventStore extends EventStore {
   /** Connects, creates or migrates the schema, and starts listening for other writers' commits. */
   static async open(options: PostgresEventStoreOptions, clock: Clock): Promise<PostgresEventStore> {
     const schema = options.schema ?? 'public';
-    const config = schemaConnection(options.url, schema);
+    const config = schemaConnection(options.url, schema, options.queryTimeoutMs);
     const writer = new Pool({ ...config, max: 1 });
     const readers = new Pool({ ...config, max: options.readConnections ?? 4 });
     const store = new PostgresEventStore(writer, readers, clock);

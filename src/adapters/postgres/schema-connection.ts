@@ -10,7 +10,24 @@ const numericBigints = {
 /** `identifier` as a quoted SQL name. */
 export const quoted = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 
-/** How to connect to the database at `url` with `schema` as the search path, bigints as numbers. */
-export function schemaConnection(url: string, schema: string): ClientConfig {
-  return { connectionString: url, options: `-c search_path=${quoted(schema)}`, types: numericBigints };
+/** Default of {@link schemaConnection}'s `queryTimeoutMs`. */
+export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
+
+/**
+ * How to connect to the database at `url` with `schema` as the search path, bigints as numbers.
+ * @param queryTimeoutMs how long a query may wait for its answer before it fails (default 30 000),
+ *   so that a connection gone silent (its server's host vanished, a failover left it half-open)
+ *   fails its queries, and a pool drops it, rather than holding them for good.
+ */
+export function schemaConnection(
+  url: string,
+  schema: string,
+  queryTimeoutMs = DEFAULT_QUERY_TIMEOUT_MS,
+): ClientConfig {
+  return {
+    connectionString: url,
+    options: `-c search_path=${quoted(schema)}`,
+    types: numericBigints,
+    query_timeout: queryTimeoutMs,
+  };
 }
