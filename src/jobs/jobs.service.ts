@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { TimeoutError } from 'rxjs';
+import { ActorExistsError } from '../actors/actor-host.errors';
 import { ActorHost } from '../actors/actor-host.service';
 import { JOB } from '../actors/actor-kinds';
 import { ServiceError } from '../common/errors';
@@ -12,7 +13,7 @@ import { Queue } from '../ports/queue.port';
 import { cleanFileName } from './file-name';
 import { jobEffects } from './job-effects';
 import { JobOutcome, JobOutcomes } from './job-outcomes';
-import { fingerprintFiles, SubmissionRef, Submissions } from './submissions';
+import { fingerprintFiles, SubmissionRef, submissionJobId, Submissions } from './submissions';
 import { IdempotencyKeyReusedError, JobUnsuccessfulError, ResultTimeoutError } from './upload.errors';
 import { validateImage, ValidatedImage } from './upload-validator';
 import { UploadedFile, uploadBody } from './uploaded-file';
@@ -92,13 +93,16 @@ export class JobsService {
       throw new IdempotencyKeyReusedError(`Idempotency-Key "${key}" was used for other files`);
     const jobs: AcceptedJob[] = [];
     const rejected: RefusedFile[] = [];
+    const jobIdOf = (i: number) => (key === undefined ? randomUUID() : submissionJobId(key, fingerprint!, i));
     // Check and store the files side by side, then record the jobs in the order the files came.
     const prepared = await Promise.allSettled(
-      files.map((file, i) => (earlier?.jobs.has(i) ? Promise.resolve(undefined) : this.prepare(file))),
+      files.map((file, i) =>
+        earlier?.jobs.has(i) ? Promise.resolve(undefined) : this.prepare(file, jobIdOf(i)),
+      ),
     );
     // Recorded side by side, in the order the files came: the log commits them together, and
     // their requests reach the queue together, where a worker can take them as one batch.
-    const recording: Array<Promise<void>> = [];
+    const recording: Array<Promise<boolean>> = [];
     for (const [i, result] of prepared.entries()) {
       const file = files[i];
       const recorded = earlier?.jobs.get(i);
@@ -122,9 +126,12 @@ export class JobsService {
         httpStatus: error.httpStatus,
       });
     }
-    const failed = (await Promise.allSettled(recording)).find((outcome) => outcome.status === 'rejected');
+    const recorded = await Promise.allSettled(recording);
+    const failed = recorded.find((outcome) => outcome.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
-    return { jobs, rejected, replayed: earlier !== undefined };
+    // Another control plane recorded some of them first: this submission was made before.
+    const recordedElsewhere = recorded.some((outcome) => outcome.status === 'fulfilled' && !outcome.value);
+    return { jobs, rejected, replayed: earlier !== undefined || recordedElsewhere };
   }
 
   /**
@@ -133,7 +140,7 @@ export class JobsService {
    */
   async classifyAndWait(upload: UploadedFile): Promise<Extract<JobOutcome, { status: 'reported' }>> {
     const file = withCleanName(upload);
-    const { jobId, image } = await this.prepare(file);
+    const { jobId, image } = await this.prepare(file, randomUUID());
     // Listen before the job exists: a fast worker must not finish before anyone waits.
     const outcome = this.outcomes.next(jobId, this.config.resultTimeoutMs);
     outcome.catch(() => undefined);
@@ -151,25 +158,46 @@ export class JobsService {
     }
   }
 
-  /** Checks an upload and stores its bytes under a new job id; nothing is recorded yet. */
-  private async prepare(file: UploadedFile): Promise<{ jobId: string; image: ValidatedImage }> {
+  /** Checks an upload and stores its bytes under the job id it will have; nothing is recorded yet. */
+  private async prepare(
+    file: UploadedFile,
+    jobId: string,
+  ): Promise<{ jobId: string; image: ValidatedImage }> {
     const image = await validateImage(file, {
       maxBytes: this.config.maxUploadBytes,
       maxPixels: this.config.maxImagePixels,
     });
-    const jobId = randomUUID();
     await this.objects.put(objectKeys.input(jobId), uploadBody(file), {
       contentType: image.contentType,
     });
     return { jobId, image };
   }
 
-  /** Records the job, whose input is stored; its machine then asks for it to be enqueued. */
+  /**
+   * Records the job, whose input is stored; its machine then asks for it to be enqueued.
+   * @returns whether this call recorded it: false when the job of a submission with a key
+   *   existed already (another control plane took the same submission at the same time).
+   */
   private async record(
     jobId: string,
     file: UploadedFile,
     image: ValidatedImage,
     { submission, callbackUrl }: { submission?: SubmissionRef; callbackUrl?: string } = {},
+  ): Promise<boolean> {
+    try {
+      await this.dispatchUpload(jobId, file, image, { submission, callbackUrl });
+      return true;
+    } catch (error) {
+      if (submission && error instanceof ActorExistsError) return false;
+      throw error;
+    }
+  }
+
+  private async dispatchUpload(
+    jobId: string,
+    file: UploadedFile,
+    image: ValidatedImage,
+    { submission, callbackUrl }: { submission?: SubmissionRef; callbackUrl?: string },
   ): Promise<void> {
     await this.host.dispatch(JOB.streamId(jobId), {
       type: 'JobUploaded',

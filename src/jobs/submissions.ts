@@ -56,6 +56,20 @@ export async function fingerprintFiles(
   return hash.digest('hex');
 }
 
+/**
+ * The id of the job of file `index` of a submission: derived from its key and its files, so that
+ * control planes that take the same submission at once name the same jobs, and the log, which
+ * takes each job's first event once, keeps one of each. A UUID of version 8 (RFC 9562: its bits
+ * are the first of a SHA-256 digest).
+ */
+export function submissionJobId(key: string, fingerprint: string, index: number): string {
+  const bytes = createHash('sha256').update(`${key}\n${fingerprint}\n${index}`).digest().subarray(0, 16);
+  bytes[6] = (bytes[6] & 0x0f) | 0x80;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS submissions (
     key         TEXT    NOT NULL,
