@@ -183,6 +183,14 @@ async function measureHistory(log: LogUnderTest) {
         plane.url,
         `/api/jobs?status=reported&offset=${JOBS - 50}&limit=50`,
       );
+      // The same page by cursor: the one before it names where it starts.
+      const { nextCursor } = (await (
+        await fetch(`${plane.url}/api/jobs?status=reported&offset=${JOBS - 100}&limit=50`)
+      ).json()) as { nextCursor: string };
+      const lastReportedByCursor = await medianMs(
+        plane.url,
+        `/api/jobs?status=reported&after=${nextCursor}&limit=50`,
+      );
       const oldJob = await medianMs(plane.url, `/api/jobs/${jobId(0)}`);
       const rows = [
         {
@@ -217,6 +225,12 @@ async function measureHistory(log: LogUnderTest) {
         {
           measure: 'GET /api/jobs?status=reported, last page',
           value: lastReportedPage,
+          unit: 'ms',
+          target: `≤ ${TARGETS.pageMs}`,
+        },
+        {
+          measure: 'GET /api/jobs?status=reported, last page, by cursor',
+          value: lastReportedByCursor,
           unit: 'ms',
           target: `≤ ${TARGETS.pageMs}`,
         },
@@ -266,6 +280,7 @@ async function measureHistory(log: LogUnderTest) {
         middlePageMs: middlePage,
         reportedPageMs: reportedPage,
         lastReportedPageMs: lastReportedPage,
+        lastReportedByCursorMs: lastReportedByCursor,
         oldJobMs: oldJob,
         ...(published && newHost
           ? {

@@ -81,6 +81,18 @@ describe('REST API over the read models, with a real worker', () => {
     expect(page.body.items.map((j: { id: string }) => j.id)).toEqual([ids[1]]);
     const failed = await request(app.getHttpServer()).get('/api/jobs?status=failed').expect(200);
     expect(failed.body).toMatchObject({ items: [], total: 0 });
+    const next = await request(app.getHttpServer())
+      .get(`/api/jobs?limit=1&after=${page.body.nextCursor}`)
+      .expect(200);
+    expect(next.body.items.map((j: { id: string }) => j.id)).toEqual([ids[2]]);
+    expect(next.body.nextCursor).toBeUndefined();
+  });
+
+  it('answers 400 for a cursor that no page gave, or one with an offset', async () => {
+    const bad = await request(app.getHttpServer()).get('/api/jobs?after=abc').expect(400);
+    expect(bad.body.message).toMatch(/after must be a page's nextCursor/);
+    const both = await request(app.getHttpServer()).get('/api/jobs?after=1&offset=2').expect(400);
+    expect(both.body.message).toMatch(/use offset or after, not both/);
   });
 
   it('answers 400 with a reason for a malformed query', async () => {

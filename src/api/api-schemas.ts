@@ -55,6 +55,7 @@ export const JobPageSchema = z
     total: z.number().int(),
     offset: z.number().int(),
     limit: z.number().int(),
+    nextCursor: z.string().optional().describe('pass as `after` for the next page; absent on the last page'),
   })
   .meta({ id: 'JobPage' });
 export type JobPage = z.infer<typeof JobPageSchema>;

@@ -54,7 +54,33 @@ describe('JobsProjection: pages in upload order, totals kept as jobs change', ()
     expect(ids(jobs.list({ offset: 1, limit: 1, status: 'reported' }))).toEqual(['j3']);
     expect(jobs.list({ offset: 0, limit: 10, status: 'queued' })).toMatchObject({ total: 3 });
     expect(jobs.list({ offset: 9, limit: 10 })).toMatchObject({ items: [], total: 5 });
+    expect(jobs.list({ offset: 3, limit: 2 }).nextCursor).toBeUndefined();
     expect(jobs.countByStatus()).toMatchObject({ queued: 3, reported: 2, uploaded: 0 });
+  });
+
+  it('walks the pages by cursor, missing and repeating none though jobs change status between pages', async () => {
+    const jobs = moduleRef.get(JobsProjection);
+    const first = jobs.list({ offset: 0, limit: 2, status: 'queued' });
+    expect(ids(first)).toEqual(['j0', 'j2']);
+    // j0 is reported before the next page is asked for: with offsets, j4 would be skipped.
+    await moduleRef.get(ActorHost).dispatch(JOB.streamId('j0'), {
+      type: 'JobClassified',
+      workerId: 'w1',
+      label: 'tabby',
+      top5: [{ label: 'tabby', probability: 0.9 }],
+    });
+    await moduleRef.get(ActorHost).settle();
+    const second = jobs.list({ offset: 0, limit: 2, status: 'queued', after: first.nextCursor });
+    expect(ids(second)).toEqual(['j4']);
+    expect(second.nextCursor).toBeUndefined();
+
+    const all = [jobs.list({ offset: 0, limit: 3 })];
+    while (all.at(-1)!.nextCursor)
+      all.push(jobs.list({ offset: 0, limit: 3, after: all.at(-1)!.nextCursor }));
+    expect(all.map(ids)).toEqual([
+      ['j0', 'j1', 'j2'],
+      ['j3', 'j4'],
+    ]);
   });
 
   it('has the same totals after a restart rebuilt it from the log', async () => {

@@ -17,6 +17,7 @@ export interface JobRow {
 }
 
 interface StoredJobRow {
+  seq: number;
   view: string;
   files_deleted_at: number | null;
 }
@@ -114,12 +115,43 @@ export class JobsProjection implements CheckpointPart {
     return stored && this.fromStored(stored);
   }
 
-  /** A page of jobs in upload order, optionally only those with `status`; totals from counts kept as jobs change. */
-  list({ offset, limit, status }: { offset: number; limit: number; status?: JobStatus }): JobPage {
+  /**
+   * A page of jobs in upload order, optionally only those with `status`: from `offset`, or after
+   * the page whose `nextCursor` is `after` (its last job's place in upload order, so that a client
+   * walking the pages misses and repeats none, whatever was uploaded or changed status meanwhile).
+   * Totals come from counts kept as jobs change.
+   */
+  list({
+    offset,
+    limit,
+    status,
+    after,
+  }: {
+    offset: number;
+    limit: number;
+    status?: JobStatus;
+    after?: string;
+  }): JobPage {
     const s = this.written();
-    const rows = status ? s.pageOfStatus.all({ status, limit, offset }) : s.page.all({ limit, offset });
+    // One row past the page tells whether another page follows.
+    const query = { status, limit: limit + 1, offset, after: Number(after ?? 0) };
+    const rows =
+      after === undefined
+        ? status
+          ? s.pageOfStatus.all(query)
+          : s.page.all(query)
+        : status
+          ? s.pageOfStatusAfter.all(query)
+          : s.pageAfter.all(query);
+    const page = rows.slice(0, limit);
     const total = status ? this.counts[status] : Object.values(this.counts).reduce((a, b) => a + b, 0);
-    return { items: rows.map((row) => this.fromStored(row)), total, offset, limit };
+    return {
+      items: page.map((row) => this.fromStored(row)),
+      total,
+      offset,
+      limit,
+      ...(rows.length > limit && { nextCursor: String(page.at(-1)!.seq) }),
+    };
   }
 
   /** Finished jobs that ended before `endedBefore` and still have their files, oldest first. */
@@ -172,22 +204,37 @@ export class JobsProjection implements CheckpointPart {
   }
 }
 
+/** What a page query is given (each uses some of it). */
+interface PageQuery {
+  status?: string;
+  offset: number;
+  limit: number;
+  after: number;
+}
+
 function prepare(db: Database.Database) {
-  const columns = 'view, files_deleted_at';
+  const columns = 'seq, view, files_deleted_at';
   return {
     get: db.prepare<[string], StoredJobRow>(`SELECT ${columns} FROM jobs WHERE id = ?`),
     // A page's first row is found by skipping entries of a small index, not rows of the table,
     // which hold the views (a page deep into a million jobs: 116 → 8 ms).
-    page: db.prepare<[{ offset: number; limit: number }], StoredJobRow>(
+    page: db.prepare<[PageQuery], StoredJobRow>(
       `SELECT ${columns} FROM jobs
        WHERE seq >= (SELECT seq FROM jobs INDEXED BY jobs_in_order ORDER BY seq LIMIT 1 OFFSET @offset)
        ORDER BY seq LIMIT @limit`,
     ),
-    pageOfStatus: db.prepare<[{ status: string; offset: number; limit: number }], StoredJobRow>(
+    pageOfStatus: db.prepare<[PageQuery], StoredJobRow>(
       `SELECT ${columns} FROM jobs
        WHERE status = @status AND seq >= (
          SELECT seq FROM jobs INDEXED BY jobs_by_status WHERE status = @status ORDER BY seq LIMIT 1 OFFSET @offset)
        ORDER BY seq LIMIT @limit`,
+    ),
+    pageAfter: db.prepare<[PageQuery], StoredJobRow>(
+      `SELECT ${columns} FROM jobs WHERE seq > @after ORDER BY seq LIMIT @limit`,
+    ),
+    pageOfStatusAfter: db.prepare<[PageQuery], StoredJobRow>(
+      `SELECT ${columns} FROM jobs INDEXED BY jobs_by_status
+       WHERE status = @status AND seq > @after ORDER BY seq LIMIT @limit`,
     ),
     newest: db.prepare<[number], { id: string; status: JobStatus }>(
       'SELECT id, status FROM jobs ORDER BY seq DESC LIMIT ?',

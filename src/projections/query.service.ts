@@ -50,7 +50,7 @@ export class QueryService {
     });
   }
 
-  listJobs(query: { offset: number; limit: number; status?: JobStatus }): JobPage {
+  listJobs(query: { offset: number; limit: number; status?: JobStatus; after?: string }): JobPage {
     return this.jobs.list(query);
   }
 
