@@ -46,6 +46,7 @@ describe('REST API over the read models, with a real worker', () => {
     });
     expect(defaultModelLabels().has(res.body.topLabel)).toBe(true);
     expect(res.body.topProbability).toBeGreaterThan(0);
+    expect(res.body).not.toHaveProperty('webhook'); // it asked for none
     for (const time of ['uploadedAt', 'classifiedAt', 'reportedAt'])
       expect(res.body[time]).toMatch(/^\d{4}-\d\d-\d\dT/);
     // Queued when the queue's acknowledgement was recorded: a worker may have classified the job

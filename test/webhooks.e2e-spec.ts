@@ -96,9 +96,16 @@ describe('webhooks: a job with a callbackUrl is POSTed to it when it ends, signe
       expect(verifyWebhook('another-secret-0123456789', body, signature, nowS())).toBe(false);
       expect(verifyWebhook(SECRET, body.replace('reported', 'failed'), signature, nowS())).toBe(false);
     }
-    const job = await getJson<Record<string, unknown>>(service.url, `/api/jobs/${jobId}`);
+    // The job's view as the API shows it, which adds how its webhook was delivered.
+    const { webhook, ...job } = await getJson<Record<string, unknown>>(service.url, `/api/jobs/${jobId}`);
     expect(JSON.parse(first.body)).toEqual(job);
     expect(job).toMatchObject({ id: jobId, status: 'reported', callbackUrl, topLabel: expect.any(String) });
+    expect(webhook).toEqual({
+      status: 'delivered',
+      attempts: 3,
+      httpStatus: 204,
+      deliveredAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
   });
 
   it("lists each attempt among the job's events, after the job's own", async () => {

@@ -20,6 +20,20 @@ export const JOB_STATUSES = ['uploaded', 'queued', 'classified', 'reported', 're
 export const JobStatusSchema = z.enum(JOB_STATUSES);
 export type JobStatus = z.infer<typeof JobStatusSchema>;
 
+/** How the webhook of a job that ended is being delivered (see the webhooks section). */
+export const WebhookDeliverySchema = z
+  .object({
+    status: z
+      .enum(['delivering', 'waiting', 'delivered', 'abandoned'])
+      .describe('an attempt under way; waiting to try again; delivered; given up after the last attempt'),
+    attempts: z.number().int().describe('attempts made and answered, or timed out'),
+    httpStatus: z.number().int().optional().describe("the receiver's answer to the last attempt"),
+    error: z.string().optional().describe('why the last attempt failed'),
+    deliveredAt: isoTime.optional(),
+  })
+  .meta({ id: 'WebhookDelivery' });
+export type WebhookDelivery = z.infer<typeof WebhookDeliverySchema>;
+
 /** A job as the API shows it. Times are ISO 8601. */
 export const JobViewSchema = z
   .object({
@@ -45,6 +59,9 @@ export const JobViewSchema = z
       .describe(
         "when the retention sweep deleted the job's input and output (RETENTION_DAYS after it ended)",
       ),
+    webhook: WebhookDeliverySchema.optional().describe(
+      "its callbackUrl's delivery, once the job ended (`GET /api/jobs/{id}` only; not in the POSTed view)",
+    ),
   })
   .meta({ id: 'Job' });
 export type JobView = z.infer<typeof JobViewSchema>;

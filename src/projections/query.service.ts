@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { JobEventView } from '../api/api-schemas';
+import type { JobEventView, WebhookDelivery } from '../api/api-schemas';
 import type { JobContext } from '../../state-machines/job.machine';
+import type { WebhookContext } from '../../state-machines/webhook.machine';
 import { ActorHost } from '../actors/actor-host.service';
 import { JOB, WEBHOOK } from '../actors/actor-kinds';
 import { ServiceError } from '../common/errors';
@@ -34,7 +35,22 @@ export class QueryService {
   async getJob(id: string): Promise<JobView> {
     const job = this.jobs.get(id) ?? (this.store.shared ? await this.fromTheLog(id) : undefined);
     if (!job) throw new JobNotFoundError(id);
-    return job;
+    const webhook = job.callbackUrl === undefined ? undefined : await this.webhookDelivery(id);
+    return webhook ? { ...job, webhook } : job;
+  }
+
+  /** The delivery of the job's webhook, from its actor; undefined until the job ended. */
+  private async webhookDelivery(jobId: string): Promise<WebhookDelivery | undefined> {
+    const actor = await this.host.find(WEBHOOK.streamId(jobId));
+    if (!actor) return undefined;
+    const { attempts, httpStatus, error, deliveredAt } = actor.snapshot.context as WebhookContext;
+    return {
+      status: actor.snapshot.value as WebhookDelivery['status'],
+      attempts,
+      ...(httpStatus !== undefined && { httpStatus }),
+      ...(error !== undefined && { error }),
+      ...(deliveredAt !== undefined && { deliveredAt: isoTime(deliveredAt) }),
+    };
   }
 
   /**
