@@ -13,7 +13,13 @@ import { Queue } from '../ports/queue.port';
 import { cleanFileName } from './file-name';
 import { jobEffects } from './job-effects';
 import { JobOutcome, JobOutcomes } from './job-outcomes';
-import { fingerprintFiles, SubmissionRef, submissionJobId, Submissions } from './submissions';
+import {
+  fingerprintFiles,
+  RecordedSubmission,
+  SubmissionRef,
+  submissionJobId,
+  Submissions,
+} from './submissions';
 import { IdempotencyKeyReusedError, JobUnsuccessfulError, ResultTimeoutError } from './upload.errors';
 import { validateImage, ValidatedImage } from './upload-validator';
 import { UploadedFile, uploadBody } from './uploaded-file';
@@ -93,19 +99,18 @@ export class JobsService {
       throw new IdempotencyKeyReusedError(`Idempotency-Key "${key}" was used for other files`);
     const jobs: AcceptedJob[] = [];
     const rejected: RefusedFile[] = [];
+    const known = key === undefined ? new Map() : await this.knownJobs(key, fingerprint!, files, earlier);
     const jobIdOf = (i: number) => (key === undefined ? randomUUID() : submissionJobId(key, fingerprint!, i));
     // Check and store the files side by side, then record the jobs in the order the files came.
     const prepared = await Promise.allSettled(
-      files.map((file, i) =>
-        earlier?.jobs.has(i) ? Promise.resolve(undefined) : this.prepare(file, jobIdOf(i)),
-      ),
+      files.map((file, i) => (known.has(i) ? Promise.resolve(undefined) : this.prepare(file, jobIdOf(i)))),
     );
     // Recorded side by side, in the order the files came: the log commits them together, and
     // their requests reach the queue together, where a worker can take them as one batch.
     const recording: Array<Promise<boolean>> = [];
     for (const [i, result] of prepared.entries()) {
       const file = files[i];
-      const recorded = earlier?.jobs.get(i);
+      const recorded = known.get(i);
       if (recorded) {
         jobs.push(recorded);
         continue;
@@ -131,7 +136,29 @@ export class JobsService {
     if (failed) throw (failed as PromiseRejectedResult).reason;
     // Another control plane recorded some of them first: this submission was made before.
     const recordedElsewhere = recorded.some((outcome) => outcome.status === 'fulfilled' && !outcome.value);
-    return { jobs, rejected, replayed: earlier !== undefined || recordedElsewhere };
+    return { jobs, rejected, replayed: known.size > 0 || recordedElsewhere };
+  }
+
+  /**
+   * The jobs of a submission with a key that exist already, by the place of their file: those
+   * this control plane folded, and those only the log holds yet (another control plane recorded
+   * them an instant ago). Their files are neither checked nor stored again.
+   */
+  private async knownJobs(
+    key: string,
+    fingerprint: string,
+    files: UploadedFile[],
+    earlier: RecordedSubmission | undefined,
+  ): Promise<Map<number, AcceptedJob>> {
+    const known = new Map<number, AcceptedJob>(earlier?.jobs ?? []);
+    await Promise.all(
+      files.map(async (file, i) => {
+        if (known.has(i)) return;
+        const id = submissionJobId(key, fingerprint, i);
+        if (await this.host.find(JOB.streamId(id))) known.set(i, { id, fileName: file.originalname });
+      }),
+    );
+    return known;
   }
 
   /**
