@@ -1,13 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { errorMessage } from '../common/errors';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { APP_CONFIG, AppConfig, DEFAULT_CHECKPOINT_PUBLISH_MS } from '../config/app-config';
 import { Clock, TimerHandle } from '../ports/clock.port';
 import { Leadership } from '../ports/leadership.port';
 import { PublishedCheckpoint } from '../ports/published-checkpoints.port';
 import { Checkpoint } from './checkpoint';
-
-/** Default of CHECKPOINT_PUBLISH_MS. */
-const DEFAULT_PUBLISH_MS = 5 * 60_000;
 
 /**
  * The leader's publication of its checkpoint on a shared log: every CHECKPOINT_PUBLISH_MS, when
@@ -32,7 +29,7 @@ export class CheckpointPublisher implements OnApplicationBootstrap, OnModuleDest
   ) {
     const { eventStore } = config;
     this.everyMs =
-      eventStore.kind === 'postgres' ? (eventStore.checkpointPublishMs ?? DEFAULT_PUBLISH_MS) : 0;
+      eventStore.kind === 'postgres' ? (eventStore.checkpointPublishMs ?? DEFAULT_CHECKPOINT_PUBLISH_MS) : 0;
   }
 
   /** The leader publishes: from the moment this control plane leads. */

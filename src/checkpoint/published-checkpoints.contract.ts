@@ -6,11 +6,11 @@ import { PublishedCheckpoints } from '../ports/published-checkpoints.port';
 
 /** What a contract run needs: an empty place to publish checkpoints, as its adapter opens it. */
 export interface PublishedCheckpointsFixture {
-  /** @param chunkBytes where the adapter splits a file, how large a piece may be (small, to test the split). */
-  create(chunkBytes: number): Promise<PublishedCheckpoints>;
+  /** @param pieceBytes how large a piece of a stored file may be (small, to test the split). */
+  create(pieceBytes: number): Promise<PublishedCheckpoints>;
 }
 
-const CHUNK_BYTES = 1_000;
+const PIECE_BYTES = 1_000;
 
 /** The behaviour every {@link PublishedCheckpoints} adapter must show. Written once, run against each adapter. */
 export function describePublishedCheckpointsContract(
@@ -26,7 +26,7 @@ export function describePublishedCheckpointsContract(
     };
     beforeEach(async () => {
       dir = mkdtempSync(join(tmpdir(), 'published-'));
-      shelf = await fixture.create(CHUNK_BYTES);
+      shelf = await fixture.create(PIECE_BYTES);
     });
     afterEach(async () => {
       await shelf.close();
@@ -41,7 +41,7 @@ export function describePublishedCheckpointsContract(
     });
 
     it('gives back what was published, byte for byte, across many pieces', async () => {
-      const bytes = randomBytes(CHUNK_BYTES * 3 + 17);
+      const bytes = randomBytes(PIECE_BYTES * 3 + 17);
       const about = { identity: 'a'.repeat(64), position: 42, publishedAt: 1_700_000_000_000 };
       expect(await shelf.publish(file('copy.db', bytes), about)).toEqual({
         ...about,
@@ -54,12 +54,12 @@ export function describePublishedCheckpointsContract(
     });
 
     it('keeps only the latest: a later publication replaces the one before', async () => {
-      await shelf.publish(file('first.db', randomBytes(CHUNK_BYTES * 2)), {
+      await shelf.publish(file('first.db', randomBytes(PIECE_BYTES * 2)), {
         identity: 'first',
         position: 10,
         publishedAt: 1,
       });
-      const second = randomBytes(CHUNK_BYTES / 2);
+      const second = randomBytes(PIECE_BYTES / 2);
       await shelf.publish(file('second.db', second), { identity: 'second', position: 20, publishedAt: 2 });
       expect(await shelf.latest()).toMatchObject({ identity: 'second', position: 20 });
       await shelf.download(join(dir, 'target.db'));
@@ -68,8 +68,8 @@ export function describePublishedCheckpointsContract(
 
     it('keeps one whole checkpoint when two publish at once (a leader and the one after it)', async () => {
       const files = {
-        first: randomBytes(CHUNK_BYTES * 5),
-        second: randomBytes(CHUNK_BYTES * 5),
+        first: randomBytes(PIECE_BYTES * 5),
+        second: randomBytes(PIECE_BYTES * 5),
       };
       const publications = await Promise.allSettled(
         Object.entries(files).map(([identity, bytes], i) =>
@@ -88,7 +88,7 @@ export function describePublishedCheckpointsContract(
     });
 
     it('leaves the latest as it was when a publication fails', async () => {
-      const bytes = randomBytes(CHUNK_BYTES + 1);
+      const bytes = randomBytes(PIECE_BYTES + 1);
       await shelf.publish(file('kept.db', bytes), { identity: 'kept', position: 5, publishedAt: 1 });
       await expect(
         shelf.publish(join(dir, 'missing.db'), { identity: 'lost', position: 9, publishedAt: 2 }),

@@ -65,6 +65,9 @@ const originList = commaSeparated().refine(
 /** The most files one request may carry, whatever MAX_FILES_PER_REQUEST says. */
 export const MAX_FILES_CEILING = 1000;
 
+/** Default of CHECKPOINT_PUBLISH_MS: how often the leader publishes its checkpoint (5 min). */
+export const DEFAULT_CHECKPOINT_PUBLISH_MS = 5 * 60_000;
+
 const schema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -96,11 +99,7 @@ const schema = z
       .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL name: letters, digits and _')
       .default('public'),
     LEADER_POLL_MS: positiveInt().default(1_000),
-    CHECKPOINT_PUBLISH_MS: z.coerce
-      .number()
-      .int()
-      .min(0)
-      .default(5 * 60_000),
+    CHECKPOINT_PUBLISH_MS: z.coerce.number().int().min(0).default(DEFAULT_CHECKPOINT_PUBLISH_MS),
     PROFILE: z.enum(['local', 'aws']).default('local'),
     COMPUTE: z.enum(['local', 'ec2']).optional(),
     MIN_WORKERS: z.coerce.number().int().min(0).default(1),

@@ -212,31 +212,22 @@ export class JobsService {
     { submission, callbackUrl }: { submission?: SubmissionRef; callbackUrl?: string } = {},
   ): Promise<boolean> {
     try {
-      await this.dispatchUpload(jobId, file, image, { submission, callbackUrl });
+      await this.host.dispatch(JOB.streamId(jobId), {
+        type: 'JobUploaded',
+        jobId,
+        fileName: file.originalname,
+        contentType: image.contentType,
+        sizeBytes: file.size,
+        maxAttempts: this.config.maxAttempts,
+        deadlineMs: this.config.jobDeadlineMs,
+        ...(submission && { submission }),
+        ...(callbackUrl !== undefined && { callbackUrl }),
+      });
       return true;
     } catch (error) {
       if (submission && error instanceof ActorExistsError) return false;
       throw error;
     }
-  }
-
-  private async dispatchUpload(
-    jobId: string,
-    file: UploadedFile,
-    image: ValidatedImage,
-    { submission, callbackUrl }: { submission?: SubmissionRef; callbackUrl?: string },
-  ): Promise<void> {
-    await this.host.dispatch(JOB.streamId(jobId), {
-      type: 'JobUploaded',
-      jobId,
-      fileName: file.originalname,
-      contentType: image.contentType,
-      sizeBytes: file.size,
-      maxAttempts: this.config.maxAttempts,
-      deadlineMs: this.config.jobDeadlineMs,
-      ...(submission && { submission }),
-      ...(callbackUrl !== undefined && { callbackUrl }),
-    });
   }
 }
 

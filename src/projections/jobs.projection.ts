@@ -10,6 +10,15 @@ import { Checkpoint, CheckpointPart } from '../checkpoint/checkpoint';
 
 export type { JobPage, JobStatus, JobView } from '../api/api-schemas';
 
+/** Which page of jobs to list (see {@link JobsProjection.list}). */
+export interface JobListQuery {
+  offset: number;
+  limit: number;
+  status?: JobStatus;
+  /** A page's `nextCursor`: the page after it. */
+  after?: string;
+}
+
 /** A job's state, as the read model keeps it until its next write. */
 export interface JobRow {
   status: JobStatus;
@@ -121,28 +130,12 @@ export class JobsProjection implements CheckpointPart {
    * walking the pages misses and repeats none, whatever was uploaded or changed status meanwhile).
    * Totals come from counts kept as jobs change.
    */
-  list({
-    offset,
-    limit,
-    status,
-    after,
-  }: {
-    offset: number;
-    limit: number;
-    status?: JobStatus;
-    after?: string;
-  }): JobPage {
+  list({ offset, limit, status, after }: JobListQuery): JobPage {
     const s = this.written();
+    const statement =
+      after === undefined ? (status ? s.pageOfStatus : s.page) : status ? s.pageOfStatusAfter : s.pageAfter;
     // One row past the page tells whether another page follows.
-    const query = { status, limit: limit + 1, offset, after: Number(after ?? 0) };
-    const rows =
-      after === undefined
-        ? status
-          ? s.pageOfStatus.all(query)
-          : s.page.all(query)
-        : status
-          ? s.pageOfStatusAfter.all(query)
-          : s.pageAfter.all(query);
+    const rows = statement.all({ status, limit: limit + 1, offset, after: Number(after ?? 0) });
     const page = rows.slice(0, limit);
     const total = status ? this.counts[status] : Object.values(this.counts).reduce((a, b) => a + b, 0);
     return {

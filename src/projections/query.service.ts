@@ -7,7 +7,7 @@ import { JOB, WEBHOOK } from '../actors/actor-kinds';
 import { ServiceError } from '../common/errors';
 import { isoTime } from '../common/time';
 import { EventStore, StoredEvent } from '../ports/event-store.port';
-import { jobView, JobPage, JobsProjection, JobStatus, JobView } from './jobs.projection';
+import { JobListQuery, jobView, JobPage, JobsProjection, JobStatus, JobView } from './jobs.projection';
 import { WorkersProjection, WorkerView } from './workers.projection';
 
 export class JobNotFoundError extends ServiceError {
@@ -66,7 +66,7 @@ export class QueryService {
     });
   }
 
-  listJobs(query: { offset: number; limit: number; status?: JobStatus; after?: string }): JobPage {
+  listJobs(query: JobListQuery): JobPage {
     return this.jobs.list(query);
   }
 
