@@ -1,11 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { MulterModule } from '@nestjs/platform-express';
 import { ActorsModule } from './actors/actors.module';
 import { AdaptersModule } from './adapters/adapters.module';
 import { CheckpointPublisher } from './checkpoint/checkpoint-publisher';
 import { OpenApiController } from './api/openapi.controller';
-import { APP_CONFIG, AppConfig, loadConfig } from './config/app-config';
+import { AppConfig, loadConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DebugModule } from './debug/debug.module';
 import { EventsModule } from './events/events.module';
@@ -22,9 +21,7 @@ import { SecurityModule } from './security/security.module';
 import { PageController } from './web/page.controller';
 import { ServiceErrorFilter } from './web/service-error.filter';
 import { StreamController } from './web/stream.controller';
-import { UploadStorage } from './web/upload-storage';
 import { UploadsModule } from './web/uploads.module';
-import { UploadController } from './web/upload.controller';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 /** The control plane: event log, machine host, job pipeline, fleet, read models and the web tier. */
@@ -48,24 +45,8 @@ export class AppModule {
         DebugModule,
         MetricsModule,
         UploadsModule,
-        MulterModule.registerAsync({
-          imports: [UploadsModule],
-          inject: [APP_CONFIG, UploadStorage],
-          useFactory: (c: AppConfig, storage: UploadStorage) => ({
-            storage,
-            limits: {
-              fileSize: c.maxUploadBytes,
-              files: c.multipart.files,
-              parts: c.multipart.parts,
-              fields: c.multipart.fields,
-              fieldSize: c.multipart.fieldBytes,
-              headerPairs: c.multipart.headerPairs,
-            },
-          }),
-        }),
       ],
       controllers: [
-        UploadController,
         JobsController,
         FleetController,
         AutoscalerController,

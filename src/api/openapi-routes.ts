@@ -4,7 +4,7 @@ import { decisionsQuery } from '../fleet/autoscaler.controller';
 import { fleetQuery } from '../fleet/fleet.controller';
 import { listQuery } from '../jobs/jobs.controller';
 import type { AccessLevel } from '../security/access';
-import { submissionFields } from '../web/upload.controller';
+import { submissionFields } from '../web/upload-routes';
 import { SIGNATURE_HEADER } from '../webhooks/webhook-signature';
 import { WEBHOOK_ATTEMPT_HEADER, WEBHOOK_ID_HEADER } from '../webhooks/webhook-effects';
 import {

@@ -6,12 +6,12 @@ import { EventMetrics } from './event-metrics';
 import { MetricsController } from './metrics.controller';
 import { createMetricsRegistry } from './metrics.registry';
 import { StateGauges } from './state-gauges';
-import { UploadLatency } from './upload-latency.interceptor';
+import { UploadLatency } from './upload-latency';
 
 /**
  * Prometheus metrics at `GET /metrics`, on a registry owned by the app. Needs the request queue
- * (`REQUEST_QUEUE`) from the adapters module. Exports {@link UploadLatency} for the
- * `UploadLatencyInterceptor` on the upload routes.
+ * (`REQUEST_QUEUE`) from the adapters module. Exports {@link UploadLatency}, which times the
+ * upload routes.
  */
 @Module({
   imports: [ActorsModule, ProjectionsModule],

@@ -36,9 +36,27 @@ export function presentedKey(request: Request): string | undefined {
 }
 
 /**
- * Lets a request through when its route is public, when no key is set, or when it carries a key
- * of the role the route needs (an admin key does everything an API key does). Otherwise 401 or
- * 403 with a JSON reason. The key itself is never logged or echoed.
+ * Checks that a request carries a key of the role a route needs (`api`: an API or an admin key;
+ * `admin`: an admin key); with no keys configured, every request passes. The key itself is never
+ * logged or echoed.
+ * @throws MissingKeyError, InvalidKeyError (401) or WrongRoleError (403), each with a reason.
+ */
+export function requireKey(request: Request, level: Exclude<AccessLevel, 'public'>, keys: ApiKeys): void {
+  if (!keys.enabled) return;
+  const key = presentedKey(request);
+  if (key === undefined) {
+    throw new MissingKeyError(
+      `This route needs ${level === 'admin' ? 'an admin' : 'an API'} key: send it as "Authorization: Bearer <key>" or "X-Api-Key: <key>"`,
+    );
+  }
+  const role = keys.roleOf(key);
+  if (!role) throw new InvalidKeyError('The key is not one of this service’s keys');
+  if (level === 'admin' && role !== 'admin') throw new WrongRoleError('This route needs an admin key');
+}
+
+/**
+ * Lets a request through when its route is public, or when it carries a key of the role the route
+ * needs ({@link requireKey}). Otherwise 401 or 403 with a JSON reason.
  */
 @Injectable()
 export class KeyGuard implements CanActivate {
@@ -53,16 +71,7 @@ export class KeyGuard implements CanActivate {
         context.getHandler(),
         context.getClass(),
       ]) ?? 'api';
-    if (level === 'public' || !this.keys.enabled) return true;
-    const key = presentedKey(context.switchToHttp().getRequest<Request>());
-    if (key === undefined) {
-      throw new MissingKeyError(
-        `This route needs ${level === 'admin' ? 'an admin' : 'an API'} key: send it as "Authorization: Bearer <key>" or "X-Api-Key: <key>"`,
-      );
-    }
-    const role = this.keys.roleOf(key);
-    if (!role) throw new InvalidKeyError('The key is not one of this service’s keys');
-    if (level === 'admin' && role !== 'admin') throw new WrongRoleError('This route needs an admin key');
+    if (level !== 'public') requireKey(context.switchToHttp().getRequest<Request>(), level, this.keys);
     return true;
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, MiddlewareConsumer, Module, NestModule, OnModuleInit } from '@nestjs/common';
 import { APP_GUARD, HttpAdapterHost } from '@nestjs/core';
-import { ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerStorageService } from '@nestjs/throttler';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { ApiKeys } from './api-keys';
 import { corsFor, refuseCrossOriginWrites, securityHeaders } from './http-hardening';
@@ -12,15 +12,6 @@ import { UploadRateLimit } from './upload-rate-limit';
  * security headers, CORS (only for CORS_ORIGINS) and the refusal of other sites' form posts.
  */
 @Module({
-  imports: [
-    ThrottlerModule.forRootAsync({
-      inject: [APP_CONFIG],
-      useFactory: ({ uploadRateLimit }: AppConfig) => ({
-        throttlers: [{ limit: uploadRateLimit?.limit ?? 1, ttl: uploadRateLimit?.windowMs ?? 60_000 }],
-        skipIf: () => uploadRateLimit === undefined,
-      }),
-    }),
-  ],
   providers: [
     {
       provide: ApiKeys,
@@ -28,6 +19,7 @@ import { UploadRateLimit } from './upload-rate-limit';
       useFactory: (config: AppConfig) => new ApiKeys(config.keys),
     },
     { provide: APP_GUARD, useClass: KeyGuard },
+    ThrottlerStorageService,
     UploadRateLimit,
   ],
   exports: [ApiKeys, UploadRateLimit],

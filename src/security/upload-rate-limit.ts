@@ -1,7 +1,8 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
-import { ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
-import type { Request } from 'express';
+import { Inject, Injectable } from '@nestjs/common';
+import { ThrottlerStorageService } from '@nestjs/throttler';
+import type { Request, Response } from 'express';
 import { ServiceError } from '../common/errors';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { keyDigest } from './api-keys';
 import { presentedKey } from './key.guard';
 
@@ -22,29 +23,42 @@ export class RateLimitedError extends ServiceError {
  * Counts upload requests per key (its digest, never the key), or per client address when the
  * request carries none, and turns away those past `RATE_LIMIT_UPLOADS` per `RATE_LIMIT_WINDOW_MS`
  * with 429 and `Retry-After`; `POST /` and `POST /api/jobs` count together. Off unless
- * RATE_LIMIT_UPLOADS is set. Runs after the key guard, so a key it counts is a valid one.
+ * RATE_LIMIT_UPLOADS is set. Call it after the key check, so that a key it counts is a valid one.
  */
 @Injectable()
-export class UploadRateLimit extends ThrottlerGuard {
-  protected override getTracker(request: Request): Promise<string> {
+export class UploadRateLimit {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly hits: ThrottlerStorageService,
+  ) {}
+
+  /**
+   * Counts one upload request of its caller and tells the client what is left of the window in
+   * `X-RateLimit-Limit`, `-Remaining` and `-Reset` (seconds).
+   * @throws RateLimitedError past the limit, with `Retry-After`.
+   */
+  async admit(request: Request, response: Response): Promise<void> {
+    const bound = this.config.uploadRateLimit;
+    if (!bound) return;
     const key = presentedKey(request);
-    return Promise.resolve(
-      key === undefined ? `address:${request.ip ?? 'unknown'}` : `key:${keyDigest(key).toString('hex')}`,
+    const caller =
+      key === undefined ? `address:${request.ip ?? 'unknown'}` : `key:${keyDigest(key).toString('hex')}`;
+    const { limit, windowMs } = bound;
+    const { totalHits, timeToExpire, isBlocked, timeToBlockExpire } = await this.hits.increment(
+      caller,
+      windowMs,
+      limit,
+      windowMs,
+      'uploads',
     );
-  }
-
-  /** One count per caller across the upload routes (the default keeps one per route). */
-  protected override generateKey(_context: ExecutionContext, tracker: string, throttler: string): string {
-    return `${throttler}:${tracker}`;
-  }
-
-  protected override throwThrottlingException(
-    _context: ExecutionContext,
-    { limit, ttl, timeToBlockExpire }: ThrottlerLimitDetail,
-  ): Promise<void> {
-    throw new RateLimitedError(
-      `More than ${limit} upload requests in ${ttl / 1000} s (RATE_LIMIT_UPLOADS); try again in ${timeToBlockExpire} s`,
-      { 'Retry-After': String(timeToBlockExpire) },
-    );
+    if (isBlocked) {
+      throw new RateLimitedError(
+        `More than ${limit} upload requests in ${windowMs / 1000} s (RATE_LIMIT_UPLOADS); try again in ${timeToBlockExpire} s`,
+        { 'Retry-After': String(timeToBlockExpire) },
+      );
+    }
+    response.setHeader('X-RateLimit-Limit', limit);
+    response.setHeader('X-RateLimit-Remaining', Math.max(0, limit - totalHits));
+    response.setHeader('X-RateLimit-Reset', timeToExpire);
   }
 }

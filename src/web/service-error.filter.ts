@@ -4,8 +4,9 @@ import { ServiceError } from '../common/errors';
 
 /**
  * Maps every error that reaches the edge to one JSON shape, `{ error: code, message }`, in one
- * place: typed service errors with their own status, Nest's HTTP exceptions (e.g. multer's
- * "File too large" → 413) with theirs.
+ * place: typed service errors with their own status, Nest's HTTP exceptions (e.g. a route
+ * Nest does not know → 404 `not_found`) with theirs. It answers the upload routes too, which Nest
+ * mounts as middleware.
  */
 @Catch(ServiceError, HttpException)
 export class ServiceErrorFilter implements ExceptionFilter {

