@@ -154,6 +154,37 @@ describe('ActorHost', () => {
     expect((await store.readStream('job-a')).map((e) => e.version)).toEqual([1, 2, 3]);
   });
 
+  it('appends the events of commands dispatched to one stream together in one append, each with its own outcome', async () => {
+    const { host, store } = await setUp();
+    await host.dispatch(JOB.streamId('a'), upload('a'));
+    const append = jest.spyOn(store, 'append');
+    const outcomes = await Promise.allSettled([
+      host.dispatch(JOB.streamId('a'), { type: 'JobQueued', messageId: 'm1' }),
+      host.dispatch(JOB.streamId('a'), upload('a')),
+      host.dispatch(JOB.streamId('a'), classified),
+      host.dispatch(JOB.streamId('a'), classified),
+      host.dispatch(JOB.streamId('b'), classified),
+    ]);
+
+    expect(append).toHaveBeenCalledTimes(1);
+    expect(append.mock.calls[0].slice(0, 1)).toEqual(['job-a']);
+    expect((await store.readStream('job-a')).map((e) => e.type)).toEqual([
+      'JobUploaded',
+      'JobQueued',
+      'JobClassified',
+    ]);
+    const [queued, again, first, duplicate, unknown] = outcomes;
+    expect(queued).toMatchObject({ status: 'fulfilled', value: { accepted: true, event: { version: 2 } } });
+    expect(again).toMatchObject({ status: 'rejected', reason: expect.any(ActorExistsError) });
+    expect(first).toMatchObject({ status: 'fulfilled', value: { accepted: true, event: { version: 3 } } });
+    // Ignored by the state the command before it left, and answered with that state.
+    expect(duplicate).toMatchObject({
+      status: 'fulfilled',
+      value: { accepted: false, reason: 'ignored', actor: { version: 3 } },
+    });
+    expect(unknown).toMatchObject({ status: 'rejected', reason: expect.any(UnknownActorError) });
+  });
+
   it('lets effects dispatch follow-up events, which settle() waits for', async () => {
     const { host } = await setUp({
       job: {

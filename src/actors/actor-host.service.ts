@@ -13,13 +13,15 @@ import { Effect, foldEvent, foldEvents, Step } from '../../state-machines/fold';
 import { withoutTimers } from '../../state-machines/timers';
 import { errorMessage } from '../common/errors';
 import { KeyedQueue } from '../common/keyed-queue';
+import { Command, decideCommands } from './decide-commands';
+import { StreamBatches, Waiting } from './stream-batches';
 import { Checkpoint } from '../checkpoint/checkpoint';
 import { Upcaster } from '../events/upcaster';
 import { Clock, TimerHandle } from '../ports/clock.port';
 import { EventStore, StoredEvent, StreamVersionConflictError } from '../ports/event-store.port';
 import { Leadership, SoleLeadership } from '../ports/leadership.port';
 import { ActorCheckpoint, machinesIdentity } from './actor-checkpoint';
-import { ActorExistsError, UnknownActorError, UnknownStreamKindError } from './actor-host.errors';
+import { UnknownStreamKindError } from './actor-host.errors';
 import { ACTOR_KINDS, ActorKind, kindOfStream } from './actor-kinds';
 import { EffectHandlers } from './effect-handlers';
 import { EffectRetries } from './effect-retries';
@@ -61,8 +63,10 @@ export interface ActorChange {
 export type DispatchResult =
   { accepted: true; actor: Actor; event: StoredEvent } | { accepted: false; actor: Actor; reason: 'ignored' };
 
-/** What a caller dispatches: an event type and its payload; `at` defaults to the clock's now. */
-export type Command = { type: string; at?: number } & Record<string, unknown>;
+/** What one dispatched command came to: its result, or why it was refused. */
+type DispatchOutcome = { result: DispatchResult } | { error: unknown };
+
+export type { Command } from './decide-commands';
 
 /** What the last replay did. */
 export interface ReplayStats {
@@ -114,6 +118,10 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
   private readonly timers = new TimerBook();
   private readonly armed = new Map<string, TimerHandle>();
   private readonly streams = new KeyedQueue();
+  /** The commands of one stream that arrive together are decided and appended together. */
+  private readonly dispatches = new StreamBatches<Command, DispatchResult>(this.streams, (streamId, batch) =>
+    this.dispatchNow(streamId, batch),
+  );
   private readonly changes = new Subject<ActorChange>();
   private readonly retries: EffectRetries;
   private readonly effects: EffectRunner;
@@ -310,7 +318,7 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
    * @throws ActorExistsError for a creation event addressed to one that does.
    */
   dispatch(streamId: string, command: Command): Promise<DispatchResult> {
-    return this.streams.run(streamId, () => this.dispatchNow(streamId, command));
+    return this.dispatches.add(streamId, command);
   }
 
   /** The actor of a stream, if it is in memory: every worker, the controller, unfinished jobs. */
@@ -360,10 +368,17 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     }
   }
 
-  private async dispatchNow(streamId: string, command: Command): Promise<DispatchResult> {
+  private async dispatchNow(streamId: string, batch: Array<Waiting<Command, DispatchResult>>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.decideAndAppend(streamId, command);
+        const outcomes = await this.decideAndAppend(
+          streamId,
+          batch.map(({ command }) => command),
+        );
+        outcomes.forEach((outcome, i) =>
+          'error' in outcome ? batch[i].reject(outcome.error) : batch[i].resolve(outcome.result),
+        );
+        return;
       } catch (error) {
         // Another control plane appended to the stream first: fold its events, and decide again.
         if (!(error instanceof StreamVersionConflictError) || !this.follower || attempt >= MAX_CONFLICTS)
@@ -373,30 +388,51 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     }
   }
 
-  private async decideAndAppend(streamId: string, command: Command): Promise<DispatchResult> {
+  /**
+   * Offers each command in turn to the stream's machine, each to the state the ones before it
+   * made, and appends the events it takes in one append; then folds them in, and runs their
+   * effects. A command the machine ignores, or that names an actor wrongly, gets its own outcome.
+   */
+  /**
+   * Decides a turn's commands ({@link decideCommands}) and appends the events the machine took in
+   * one append; then folds them in and runs their effects.
+   */
+  private async decideAndAppend(streamId: string, commands: Command[]): Promise<DispatchOutcome[]> {
     const owner = kindOfStream(streamId);
     if (!owner) throw new UnknownStreamKindError(streamId);
-    const { type, ...payload } = command;
-    const data = { ...payload, at: command.at ?? this.clock.now() };
-    const actor = await this.find(streamId);
-    const isCreation = type === owner.kind.creationEvent;
-    if (isCreation && actor) throw new ActorExistsError(streamId);
-    if (!isCreation && !actor) throw new UnknownActorError(streamId, type);
-
-    const next = foldEvent(owner.kind.machine, actor?.snapshot, { type, data });
-    if (actor && !next.changed) return { accepted: false, actor, reason: 'ignored' };
-
-    const appended = await this.store.append(streamId, [{ type, data }], actor?.version ?? 'no_stream');
-    const [stored] = appended.events;
-    const committed = this.commit(owner.kind, owner.id, stored, next, actor, false);
-    // On a shared log the checkpoint advances as the log is followed, in order.
-    if (this.follower) this.follower.appended(stored.position);
-    else this.checkpoint.advance(stored);
-    const { started, cancelled } = this.timers.apply(streamId, type, next.effects, data.at);
-    cancelled.forEach((timerId) => this.disarm(streamId, timerId));
-    started.forEach((timer) => this.arm(timer));
-    if (this.live) this.effects.run(streamId, owner.kind, stored, withoutTimers(next.effects));
-    return { accepted: true, actor: committed, event: stored };
+    const { kind, id } = owner;
+    const before = await this.find(streamId);
+    const { decided, refused, ignored } = decideCommands(kind, streamId, before?.snapshot, commands, () =>
+      this.clock.now(),
+    );
+    const outcomes: DispatchOutcome[] = [];
+    refused.forEach((error, i) => (outcomes[i] = { error }));
+    const actors: Array<Actor | undefined> = [before];
+    if (decided.length > 0) {
+      const appended = await this.store.append(
+        streamId,
+        decided.map(({ type, data }) => ({ type, data })),
+        before?.version ?? 'no_stream',
+      );
+      appended.events.forEach((stored, k) => {
+        const { index, type, data, next } = decided[k];
+        const actor = this.commit(kind, id, stored, next, actors[k], false);
+        actors.push(actor);
+        outcomes[index] = { result: { accepted: true, actor, event: stored } };
+        // On a shared log the checkpoint advances as the log is followed, in order.
+        if (this.follower) this.follower.appended(stored.position);
+        else this.checkpoint.advance(stored);
+        const { started, cancelled } = this.timers.apply(streamId, type, next.effects, data.at);
+        cancelled.forEach((timerId) => this.disarm(streamId, timerId));
+        started.forEach((timer) => this.arm(timer));
+        if (this.live) this.effects.run(streamId, kind, stored, withoutTimers(next.effects));
+      });
+    }
+    // Answered with the state that ignored them: the one the commands before them left.
+    ignored.forEach((decidedBefore, i) => {
+      outcomes[i] = { result: { accepted: false, actor: actors[decidedBefore]!, reason: 'ignored' } };
+    });
+    return outcomes;
   }
 
   private commit(
