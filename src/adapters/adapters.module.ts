@@ -174,7 +174,7 @@ async function openLeadership(config: AppConfig): Promise<Leadership> {
 }
 
 function createCompute(config: AppConfig, clock: Clock): Compute {
-  if (config.compute === 'local') return createWorkerProcesses(clock);
+  if (config.compute === 'local') return createWorkerProcesses(clock, config.workerNiceness);
   if (!config.aws || !config.ec2) throw new Error('COMPUTE=ec2 needs its AWS and EC2 configuration');
   const { ec2 } = config;
   return new Ec2Compute({

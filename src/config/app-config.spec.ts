@@ -29,6 +29,12 @@ describe('loadConfig', () => {
     });
   });
 
+  it('runs local workers 10 steps below the control plane’s CPU priority unless WORKER_NICENESS says otherwise', () => {
+    expect(loadConfig({}).workerNiceness).toBe(10);
+    expect(loadConfig({ WORKER_NICENESS: '0' }).workerNiceness).toBe(0);
+    expect(() => loadConfig({ WORKER_NICENESS: '20' })).toThrow(/WORKER_NICENESS/);
+  });
+
   it('names every invalid setting in one clear error', () => {
     expect(() => loadConfig({ PORT: 'eighty', PROFILE: 'gcp' })).toThrow(InvalidConfigError);
     expect(() => loadConfig({ PORT: 'eighty', PROFILE: 'gcp' })).toThrow(/PORT[\s\S]*PROFILE/);

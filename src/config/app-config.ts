@@ -111,6 +111,12 @@ export interface AppConfig {
   crashAfterEvent?: string;
   /** ONNX Runtime threads per worker (env WORKER_THREADS, default 1: scale with processes). */
   workerThreads: number;
+  /**
+   * How much lower the worker processes' CPU priority is than the control plane's, on the local
+   * profile (env WORKER_NICENESS, 0–19, default 10): the control plane keeps the CPU it needs to
+   * take uploads while workers classify on the same cores; they take all the rest.
+   */
+  workerNiceness: number;
   /** Jobs a worker takes and classifies together (env WORKER_BATCH_SIZE, 1–10, default 4). */
   workerBatchSize: number;
   /** How long a worker may go on filling a short batch while the queue shows more (env BATCH_WAIT_MS, 0–1 000, default 0); see `fillBatch`. */
@@ -200,6 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     jobDeadlineMs: e.JOB_DEADLINE_MS,
     crashAfterEvent: e.CRASH_AFTER_EVENT,
     workerThreads: e.WORKER_THREADS,
+    workerNiceness: e.WORKER_NICENESS,
     workerBatchSize: e.WORKER_BATCH_SIZE,
     batchWaitMs: e.BATCH_WAIT_MS,
     scalingPeriodMs: e.SCALING_PERIOD_MS,

@@ -65,6 +65,9 @@ export const MAX_FILES_CEILING = 1000;
 /** Default of CHECKPOINT_PUBLISH_MS: how often the leader publishes its checkpoint (5 min). */
 export const DEFAULT_CHECKPOINT_PUBLISH_MS = 5 * 60_000;
 
+/** How many steps below the control plane's CPU priority local workers run (WORKER_NICENESS). */
+export const DEFAULT_WORKER_NICENESS = 10;
+
 export const envSchema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -121,6 +124,7 @@ export const envSchema = z
     JOB_DEADLINE_MS: positiveInt().default(DEFAULT_JOB_DEADLINE_MS),
     CRASH_AFTER_EVENT: z.string().min(1).optional(),
     WORKER_THREADS: positiveInt().default(1),
+    WORKER_NICENESS: z.coerce.number().int().min(0).max(19).default(DEFAULT_WORKER_NICENESS),
     WORKER_BATCH_SIZE: positiveInt().max(10).default(4),
     BATCH_WAIT_MS: z.coerce.number().int().min(0).max(1000).default(0),
     SCALING_PERIOD_MS: positiveInt().optional(),

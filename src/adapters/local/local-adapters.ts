@@ -49,12 +49,21 @@ export function openLocalObjectStore(dataDir: string): SqliteObjectStore {
   return new SqliteObjectStore({ file: paths.objects, largeBodiesDir: paths.largeObjects });
 }
 
-/** Workers as child processes of this one, running the built worker entry (`dist/src/worker.js`). */
-export function createWorkerProcesses(clock: Clock): ProcessCompute {
+/**
+ * Workers as child processes of this one, running the built worker entry (`dist/src/worker.js`),
+ * `niceness` steps below this process's CPU priority (see `ProcessComputeOptions.niceness`).
+ */
+export function createWorkerProcesses(clock: Clock, niceness = 0): ProcessCompute {
   const root = findRepoRoot(__dirname);
   // Workers answer no request: the control plane's keys are none of their business.
   const { API_KEYS: _api, ADMIN_KEYS: _admin, ...baseEnv } = process.env;
-  return new ProcessCompute({ args: [join(root, 'dist', 'src', 'worker.js')], cwd: root, clock, baseEnv });
+  return new ProcessCompute({
+    args: [join(root, 'dist', 'src', 'worker.js')],
+    cwd: root,
+    clock,
+    baseEnv,
+    niceness,
+  });
 }
 
 /** Every event of a data folder's log, read by a connection of its own (for tools and tests). */

@@ -1,3 +1,4 @@
+import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import { Test } from '@nestjs/testing';
 import { filter, firstValueFrom, lastValueFrom, ReplaySubject, timeout, toArray } from 'rxjs';
@@ -64,6 +65,13 @@ describe('ProcessCompute with child processes', () => {
     });
     const ready = await lineFrom(instanceId, /^ready /);
     expect(ready.line).toBe(`ready WORKER_ID=w-7 INSTANCE_ID=${instanceId} GREETING=hi`);
+  });
+
+  it('starts a child `niceness` steps below this process’s CPU priority', async () => {
+    const { compute, lineFrom } = track(harness('compute-graceful-child.js', { niceness: 3 }));
+    const { instanceId } = await compute.launch({ workerId: 'w-nice' });
+    const pid = Number((await lineFrom(instanceId, /^pid /)).line.split(' ')[1]);
+    expect(getPriority(pid)).toBe(Math.min(19, getPriority() + 3));
   });
 
   it('delivers whole stdout and stderr lines to onOutput, tagged with the instance', async () => {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { getPriority, setPriority } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
@@ -42,6 +43,12 @@ export interface ProcessComputeOptions {
   onOutput?: (line: WorkerOutputLine) => void;
   /** Times the grace period and stamps `launchedAt`. Default: a {@link SystemClock}. */
   clock?: Clock;
+  /**
+   * How much lower the workers' CPU priority is than this process's (added to its nice value, up
+   * to 19): on a machine the workers share with the control plane, a worker classifying flat out
+   * leaves it the CPU it needs to take uploads and hand out jobs, and takes all the rest. Default: 0.
+   */
+  niceness?: number;
 }
 
 interface ManagedProcess {
@@ -78,6 +85,7 @@ export class ProcessCompute extends Compute implements OnApplicationShutdown {
   private readonly defaultGraceMs: number;
   private readonly onOutput: (line: WorkerOutputLine) => void;
   private readonly clock: Clock;
+  private readonly niceness: number;
   private shuttingDown = false;
 
   constructor(options: ProcessComputeOptions = {}) {
@@ -90,6 +98,7 @@ export class ProcessCompute extends Compute implements OnApplicationShutdown {
     this.defaultGraceMs = options.defaultGraceMs ?? DEFAULT_TERMINATE_GRACE_MS;
     this.onOutput = options.onOutput ?? ((output) => this.logOutput(output));
     this.clock = options.clock ?? new SystemClock();
+    this.niceness = options.niceness ?? 0;
   }
 
   async launch(request: LaunchRequest): Promise<LaunchedInstance> {
@@ -165,6 +174,7 @@ export class ProcessCompute extends Compute implements OnApplicationShutdown {
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', () => {
         this.instances.set(instanceId, managed);
+        this.lowerPriority(child, workerId);
         resolve();
       });
       child.on('error', (error) => {
@@ -176,6 +186,15 @@ export class ProcessCompute extends Compute implements OnApplicationShutdown {
       });
     });
     return { instanceId };
+  }
+
+  private lowerPriority(child: ChildProcess, workerId: string): void {
+    if (this.niceness === 0) return;
+    try {
+      setPriority(child.pid!, Math.min(19, getPriority() + this.niceness));
+    } catch (error) {
+      this.logger.warn(`Worker ${workerId} keeps this process's priority: ${(error as Error).message}`);
+    }
   }
 
   private recordExit(managed: ManagedProcess, code: number | null, signal: string | null): InstanceExited {
