@@ -13,21 +13,22 @@ import { Effect, foldEvent, foldEvents, Step } from '../../state-machines/fold';
 import { withoutTimers } from '../../state-machines/timers';
 import { errorMessage } from '../common/errors';
 import { KeyedQueue } from '../common/keyed-queue';
-import { Command, decideCommands } from './decide-commands';
-import { StreamBatches, Waiting } from './stream-batches';
 import { Checkpoint } from '../checkpoint/checkpoint';
 import { Upcaster } from '../events/upcaster';
-import { Clock, TimerHandle } from '../ports/clock.port';
+import { Clock } from '../ports/clock.port';
 import { EventStore, StoredEvent, StreamVersionConflictError } from '../ports/event-store.port';
 import { Leadership, SoleLeadership } from '../ports/leadership.port';
 import { ActorCheckpoint, machinesIdentity } from './actor-checkpoint';
 import { UnknownStreamKindError } from './actor-host.errors';
 import { ACTOR_KINDS, ActorKind, kindOfStream } from './actor-kinds';
+import { Command, decideCommands } from './decide-commands';
 import { EffectHandlers } from './effect-handlers';
 import { EffectRetries } from './effect-retries';
 import { AnyEffectHandler, EffectHandlerRegistry, EffectRunner } from './effect-runner';
 import { SetAside } from './set-aside';
 import { SharedLogFollower } from './shared-log-follower';
+import { StreamBatches, Waiting } from './stream-batches';
+import { TimerAlarms } from './timer-alarms';
 import { PendingTimer, TimerBook } from './timer-book';
 
 /** Dispatches to one stream that lose the race to other control planes this many times fail. */
@@ -116,7 +117,7 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
   private readonly owed = new Map<string, OwedEffects>();
   private readonly handlers: EffectHandlerRegistry = new Map();
   private readonly timers = new TimerBook();
-  private readonly armed = new Map<string, TimerHandle>();
+  private readonly alarms: TimerAlarms;
   private readonly streams = new KeyedQueue();
   /** The commands of one stream that arrive together are decided and appended together. */
   private readonly dispatches = new StreamBatches<Command, DispatchResult>(this.streams, (streamId, batch) =>
@@ -145,6 +146,12 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
     @Optional() private readonly leadership: Leadership = new SoleLeadership(),
   ) {
     this.retries = new EffectRetries(clock);
+    this.alarms = new TimerAlarms(clock, (timer) => {
+      if (!this.timers.isCurrent(timer)) return;
+      this.dispatch(timer.streamId, { type: timer.eventType }).catch((error) =>
+        this.logger.error(`Timer ${timer.timerId} of ${timer.streamId} failed: ${errorMessage(error)}`),
+      );
+    });
     this.effects = new EffectRunner(this, this.handlers, this.retries, {
       wanted: (streamId, event) => !this.stopped && this.stillWanted(streamId, event),
       stopped: () => this.stopped,
@@ -177,8 +184,7 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     this.follower?.stop();
-    this.armed.forEach((handle) => handle.cancel());
-    this.armed.clear();
+    this.alarms.stop();
     this.retries.stop();
     await this.settle();
     this.checkpoint.flush();
@@ -283,10 +289,7 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
   private foldForeign(events: StoredEvent[]): void {
     const folded = events.map((stored) => this.fold(stored, true)).filter((step) => step !== undefined);
     if (!this.live || folded.length === 0) return;
-    for (const { event, timers } of folded) {
-      timers.cancelled.forEach((timerId) => this.disarm(event.streamId, timerId));
-      timers.started.forEach((timer) => this.arm(timer));
-    }
+    for (const { event, timers } of folded) this.alarms.apply(event.streamId, timers);
     const last = folded.at(-1)!;
     this.effects.run(last.event.streamId, last.kind, last.event, withoutTimers(last.effects));
   }
@@ -305,7 +308,7 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
       throw new Error(`No handlers for the effects of: ${unhandled.map((kind) => kind.name).join(', ')}`);
     }
     this.live = true;
-    this.timers.pending().forEach((timer) => this.arm(timer));
+    this.timers.pending().forEach((timer) => this.alarms.arm(timer));
     if (this.owed.size > 0) this.logger.log({ msg: 'resuming owed effects', actors: this.owed.size });
     for (const [streamId, owed] of this.owed) this.effects.run(streamId, owed.kind, owed.event, owed.effects);
   }
@@ -389,11 +392,6 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
   }
 
   /**
-   * Offers each command in turn to the stream's machine, each to the state the ones before it
-   * made, and appends the events it takes in one append; then folds them in, and runs their
-   * effects. A command the machine ignores, or that names an actor wrongly, gets its own outcome.
-   */
-  /**
    * Decides a turn's commands ({@link decideCommands}) and appends the events the machine took in
    * one append; then folds them in and runs their effects.
    */
@@ -422,9 +420,8 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
         // On a shared log the checkpoint advances as the log is followed, in order.
         if (this.follower) this.follower.appended(stored.position);
         else this.checkpoint.advance(stored);
-        const { started, cancelled } = this.timers.apply(streamId, type, next.effects, data.at);
-        cancelled.forEach((timerId) => this.disarm(streamId, timerId));
-        started.forEach((timer) => this.arm(timer));
+        const timers = this.timers.apply(streamId, type, next.effects, data.at);
+        if (this.live) this.alarms.apply(streamId, timers);
         if (this.live) this.effects.run(streamId, kind, stored, withoutTimers(next.effects));
       });
     }
@@ -477,28 +474,6 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
   /** Whether the effects asked for at `event` are still wanted: the actor has not moved on. */
   private stillWanted(streamId: string, event: StoredEvent): boolean {
     return this.owed.get(streamId)?.event === event || this.actors.get(streamId)?.version === event.version;
-  }
-
-  private arm(timer: PendingTimer): void {
-    if (!this.live || this.stopped) return;
-    const key = `${timer.streamId}\u0000${timer.timerId}`;
-    this.armed.get(key)?.cancel();
-    this.armed.set(
-      key,
-      this.clock.setTimer(timer.dueAt - this.clock.now(), () => {
-        if (!this.timers.isCurrent(timer)) return;
-        this.armed.delete(key);
-        this.dispatch(timer.streamId, { type: timer.eventType }).catch((error) =>
-          this.logger.error(`Timer ${timer.timerId} of ${timer.streamId} failed: ${errorMessage(error)}`),
-        );
-      }),
-    );
-  }
-
-  private disarm(streamId: string, timerId: string): void {
-    const key = `${streamId}\u0000${timerId}`;
-    this.armed.get(key)?.cancel();
-    this.armed.delete(key);
   }
 }
 
