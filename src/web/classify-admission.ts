@@ -34,10 +34,6 @@ export class ClassifyAdmission {
       );
     }
     this.waiting++;
-    let left = false;
-    return () => {
-      if (!left) this.waiting--;
-      left = true;
-    };
+    return () => void this.waiting--;
   }
 }

@@ -92,9 +92,9 @@ export function readMultipartForm(
       // Their parser reads no more: ended here, they give their bytes back (see UploadStorage.store).
       for (const stream of arriving) stream.destroy(error);
       void Promise.allSettled(stored).then((outcomes) => {
-        for (const outcome of outcomes) {
-          if (outcome.status === 'fulfilled') void storage.release(outcome.value).catch(() => undefined);
-        }
+        storage.releaseAll(
+          outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : [])),
+        );
         reject(error);
       });
     };

@@ -1,12 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { ClassifyAnswer, SubmissionAnswer, SubmissionRefused } from '../api/api-schemas';
 import { parseRequest } from '../common/invalid-request.error';
-import { APP_CONFIG, AppConfig, MAX_FILES_CEILING } from '../config/app-config';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { JobsService } from '../jobs/jobs.service';
 import { parseIdempotencyKey } from '../jobs/submissions';
-import { UploadedFile } from '../jobs/uploaded-file';
 import { NoFileError } from '../jobs/upload.errors';
 import { UploadLatency } from '../metrics/upload-latency';
 import { ApiKeys } from '../security/api-keys';
@@ -34,7 +33,6 @@ export const submissionFields = z.object({
  */
 @Injectable()
 export class UploadRoutes {
-  private readonly logger = new Logger(UploadRoutes.name);
   private readonly limits: MultipartLimits;
 
   constructor(
@@ -60,7 +58,7 @@ export class UploadRoutes {
     this.latency.time('/api/jobs', response);
     await this.admit(request, response);
     const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key'] as string | undefined);
-    await this.withForm(request, 'files', MAX_FILES_CEILING, async ({ files, fields }) => {
+    await this.withForm(request, 'files', this.limits.files, async ({ files, fields }) => {
       const { callbackUrl } = parseRequest(submissionFields, fields);
       if (files.length === 0) throw new NoFileError('No file in multipart field "files"');
       const { jobs, rejected, replayed } = await this.jobs.submit(files, {
@@ -125,15 +123,7 @@ export class UploadRoutes {
     try {
       await handle(form);
     } finally {
-      this.release(form.files);
-    }
-  }
-
-  private release(files: UploadedFile[]): void {
-    for (const file of files) {
-      this.storage.release(file).catch((error: Error) => {
-        this.logger.warn(`Could not delete ${file.path}: ${error.message}`);
-      });
+      this.storage.releaseAll(form.files);
     }
   }
 }

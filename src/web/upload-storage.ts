@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -21,6 +22,7 @@ export type StoredUpload = Pick<UploadedFile, 'buffer' | 'path' | 'size'>;
  * its request is done with it.
  */
 export class UploadStorage {
+  private readonly logger = new Logger(UploadStorage.name);
   private heldBytes = 0;
   /** The buffers handed out and not released yet: the budget they hold is their length. */
   private readonly held = new Set<Buffer>();
@@ -78,6 +80,15 @@ export class UploadStorage {
       stream.on('end', onEnd);
       stream.on('error', onError);
     });
+  }
+
+  /** Lets go of a request's files ({@link release}); a temporary file that cannot be deleted is logged. */
+  releaseAll(files: readonly StoredUpload[]): void {
+    for (const file of files) {
+      this.release(file).catch((error: Error) => {
+        this.logger.warn(`Could not delete ${file.path}: ${error.message}`);
+      });
+    }
   }
 
   /** Lets go of an uploaded file: gives its bytes back to the budget, or deletes its temporary file. */
