@@ -19,9 +19,16 @@ interface InHand {
   request: JobRequest;
 }
 
+/** A classified job's report, and whether its request may be deleted once its output is written if it has one. */
+interface Finished {
+  report: ReportBody;
+  done: boolean | Promise<boolean>;
+}
+
 /**
  * Classifies the jobs of one receive: report each started, read inputs, classify them in one
- * inference, write outputs while reporting results, and only then delete the requests. A job that fails
+ * inference, write outputs while reporting results, and only then delete the requests (while the
+ * next batch is already classified: see {@link JobProcessor.settled}). A job that fails
  * for a passing reason is reported and left undeleted, so the queue delivers it again (and
  * dead-letters it after the last attempt); a crash anywhere before the delete means redelivery.
  *
@@ -47,6 +54,17 @@ export class JobProcessor {
 
   /** The jobs of the batch in hand, for heartbeats. */
   current: string[] = [];
+
+  /**
+   * The last classified batch settling: its outputs written and results reported (both on disk),
+   * then its requests deleted. Never rejects.
+   */
+  private settling: Promise<void> = Promise.resolve();
+
+  /** Resolves once every batch classified so far has settled. Call before the queues close. */
+  settled(): Promise<void> {
+    return this.settling;
+  }
 
   async process(messages: QueueMessage[]): Promise<void> {
     const jobs: InHand[] = [];
@@ -115,7 +133,12 @@ export class JobProcessor {
     );
   }
 
-  /** @param started the send of the jobs' `jobStarted` reports: the results go only after it succeeded. */
+  /**
+   * Classifies a batch and hands its results to the reporter; the batch then settles while the
+   * next one is received and classified (see {@link settle}). At most one batch settles behind the
+   * one classifying: the next waits for it before it reports.
+   * @param started the send of the jobs' `jobStarted` reports: the results go only after it succeeded.
+   */
   private async classifyAll(jobs: InHand[], received: number, started: Promise<void>): Promise<void> {
     const inputs = await Promise.allSettled(jobs.map(({ request }) => this.objects.get(request.inputKey)));
     const readable = jobs.filter((_, i) => inputs[i].status === 'fulfilled');
@@ -123,8 +146,7 @@ export class JobProcessor {
       inputs.flatMap((input) => (input.status === 'fulfilled' ? [input.value] : [])),
     );
 
-    // `done`: whether the job's request may be deleted, once its output is written if it has one.
-    const finished = jobs.map((job, i): { report: ReportBody; done: boolean | Promise<boolean> } => {
+    const finished = jobs.map((job, i): Finished => {
       const { jobId } = job.request;
       const input = inputs[i];
       if (input.status === 'rejected') {
@@ -147,17 +169,40 @@ export class JobProcessor {
       };
       return { report, done: this.writeOutput(jobId, report) };
     });
-    const reported = started.then(() => this.reporter.send(...finished.map((f) => f.report)));
-    const [done] = await Promise.all([Promise.all(finished.map((f) => f.done)), reported]);
-    this.logger.log({
-      msg: 'batch done',
-      workerId: this.reporter.workerId,
-      jobIds: jobs.map((job) => job.request.jobId),
-      outcomes: finished.map((f) => f.report.kind),
-    });
-    const deletable = jobs.filter((_, i) => done[i]).map((job) => job.message.receiptHandle);
-    for (let i = 0; i < deletable.length; i += 10)
-      await this.requests.deleteBatch(deletable.slice(i, i + 10));
+    await this.settling;
+    await started;
+    // Sent before this batch's call returns, so any report the worker makes next goes after it.
+    const reported = this.reporter.send(...finished.map((f) => f.report));
+    this.settling = this.settle(jobs, finished, reported);
+  }
+
+  /**
+   * Deletes the requests of a classified batch once its outputs are written and its results
+   * reported, each on disk. The worker does not wait for that to take its next batch: the flushes
+   * it waits for would leave its core idle. A crash before a delete delivers the request again,
+   * which repeats a result the job's machine ignores; a failure leaves the requests to come back
+   * after their visibility timeout.
+   */
+  private async settle(jobs: InHand[], finished: Finished[], reported: Promise<void>): Promise<void> {
+    const jobIds = jobs.map((job) => job.request.jobId);
+    try {
+      const [done] = await Promise.all([Promise.all(finished.map((f) => f.done)), reported]);
+      this.logger.log({
+        msg: 'batch done',
+        workerId: this.reporter.workerId,
+        jobIds,
+        outcomes: finished.map((f) => f.report.kind),
+      });
+      const deletable = jobs.filter((_, i) => done[i]).map((job) => job.message.receiptHandle);
+      for (let i = 0; i < deletable.length; i += 10)
+        await this.requests.deleteBatch(deletable.slice(i, i + 10));
+    } catch (error) {
+      this.logger.error({
+        msg: 'batch not settled; its requests come back after their visibility timeout',
+        jobIds,
+        reason: (error as Error).message,
+      });
+    }
   }
 
   /**

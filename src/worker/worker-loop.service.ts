@@ -84,6 +84,7 @@ export class WorkerLoop {
       jobIds: this.processor.current,
     });
     await this.loop?.stop();
+    await this.processor.settled();
     this.heartbeat?.cancel();
     await this.reporter.send({ kind: 'workerStopping' }).catch(() => undefined);
   }

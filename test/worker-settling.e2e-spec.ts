@@ -1,0 +1,118 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { runInThisContext } from 'node:vm';
+import type { OnnxClassifier } from '../src/classifier/onnx-classifier';
+import { SystemClock } from '../src/clock/system-clock';
+import { fetchModel } from '../src/models/model-fetcher';
+import { DEFAULT_MODEL_ID, loadManifest } from '../src/models/model-manifest.loader';
+import { objectKeys, WorkerReport } from '../src/pipeline/messages';
+import { Queue } from '../src/ports/queue.port';
+import { JobProcessor } from '../src/worker/job-processor';
+import { WorkerReporter } from '../src/worker/worker-reporter';
+import { waitFor } from './support/control-plane-process';
+import { datasetImages, REPO_ROOT } from './support/paths';
+import { collectReports, enqueueImages, jobIdsOf, openDataDir } from './support/standalone-worker';
+
+// See classifier-accuracy.e2e-spec.ts: onnxruntime-common's instanceof checks need the main realm's Float32Array.
+globalThis.Float32Array = runInThisContext('Float32Array') as Float32ArrayConstructor;
+
+/** The request queue with its deletes held until `release` (or failed with `fail`). */
+function withHeldDeletes(requests: Queue) {
+  let release!: () => void;
+  let fail!: (error: Error) => void;
+  const gate = new Promise<void>((resolve, reject) => ((release = resolve), (fail = reject)));
+  gate.catch(() => undefined);
+  const asked: string[][] = [];
+  const queue = new Proxy(requests, {
+    get(target, property) {
+      if (property === 'deleteBatch')
+        return async (handles: string[]) => {
+          asked.push([...handles]);
+          await gate;
+          return target.deleteBatch(handles);
+        };
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { queue, asked, release, fail };
+}
+
+describe('a worker settling a classified batch (its results on disk, then its requests deleted)', () => {
+  let dataDir: string;
+  let classifier: OnnxClassifier;
+
+  beforeAll(async () => {
+    const { OnnxClassifier } = await import('../src/classifier/onnx-classifier');
+    const manifest = await loadManifest(path.join(REPO_ROOT, 'models'), DEFAULT_MODEL_ID);
+    classifier = await OnnxClassifier.load(await fetchModel(manifest, { repoRoot: REPO_ROOT }), {
+      intraOpNumThreads: 1,
+    });
+  });
+  afterAll(() => classifier?.release());
+  beforeEach(() => (dataDir = mkdtempSync(path.join(tmpdir(), 'settling-'))));
+  let opened: ReturnType<typeof openDataDir>;
+  afterEach(async () => {
+    await Promise.all(Object.values(opened.queues).map((queue) => queue.close()));
+    await opened.objects.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  function processorOver(requests: Queue) {
+    const clock = new SystemClock();
+    const reporter = new WorkerReporter(opened.queues.responses, 'w-test', clock);
+    return new JobProcessor(requests, opened.objects, classifier, reporter, clock, 30_000, 120_000);
+  }
+
+  it('takes the next batch before the last one settles, and reports it only once that one has', async () => {
+    await enqueueImages(dataDir, datasetImages('ilsvrc2012-val-sample').slice(0, 8));
+    opened = openDataDir(dataDir);
+    const deletes = withHeldDeletes(opened.queues.requests);
+    const processor = processorOver(deletes.queue);
+
+    // The first batch's call returns while its deletes are held.
+    await processor.process(await opened.queues.requests.receive({ maxMessages: 4 }));
+    await waitFor(
+      'the first batch to ask for its deletes',
+      async () => deletes.asked.length === 1 || undefined,
+    );
+
+    const secondBatch = await opened.queues.requests.receive({ maxMessages: 4 });
+    let secondReturned = false;
+    const second = processor.process(secondBatch).then(() => (secondReturned = true));
+    const secondJobs = ['job4', 'job5', 'job6', 'job7'];
+    await waitFor('the second batch classified (its outputs written)', async () => {
+      const outputs = await Promise.all(
+        secondJobs.map((jobId) => opened.objects.head(objectKeys.output(jobId))),
+      );
+      return outputs.every((output) => output !== null) || undefined;
+    });
+    // At most one batch settles behind the one classifying: the second waits before it reports.
+    const reports: WorkerReport[] = [];
+    await collectReports(opened.queues, reports);
+    expect(jobIdsOf(reports, 'jobClassified')).toEqual(['job0', 'job1', 'job2', 'job3']);
+    expect(secondReturned).toBe(false);
+    expect(await opened.queues.requests.approximateCounts()).toMatchObject({ visible: 0, inFlight: 8 });
+
+    deletes.release();
+    await second;
+    await processor.settled();
+    await collectReports(opened.queues, reports);
+    expect(jobIdsOf(reports, 'jobClassified')).toEqual(['job0', 'job1', 'job2', 'job3', ...secondJobs]);
+    expect(await opened.queues.requests.approximateCounts()).toMatchObject({ visible: 0, inFlight: 0 });
+  }, 60_000);
+
+  it('leaves the requests of a batch it could not settle to come back', async () => {
+    await enqueueImages(dataDir, datasetImages('ilsvrc2012-val-sample').slice(0, 2));
+    opened = openDataDir(dataDir);
+    const deletes = withHeldDeletes(opened.queues.requests);
+    const processor = processorOver(deletes.queue);
+
+    await processor.process(await opened.queues.requests.receive({ maxMessages: 2 }));
+    deletes.fail(new Error('the queue is unreachable'));
+    await processor.settled();
+    expect(deletes.asked).toHaveLength(1);
+    expect(await opened.queues.requests.approximateCounts()).toMatchObject({ visible: 0, inFlight: 2 });
+  }, 60_000);
+});
