@@ -8,6 +8,7 @@ import { datasetCacheDir } from '../src/datasets/dataset-fetcher';
 import { findRepoRoot } from '../src/models/model-sources';
 import { StoredEvent } from '../src/ports/event-store.port';
 import { pidOfWorker, sleep, startControlPlane, workersRunning } from './control-plane';
+import type { StartedJob } from '../state-machines/worker.machine';
 
 /**
  * Redelivery after a worker dies. A control plane with WORKERS worker processes classifies a
@@ -120,8 +121,8 @@ function redeliveryMs(events: StoredEvent[], kill: { workerId: string; at: numbe
   const stream = WORKER.streamId(kill.workerId);
   const held = new Set<string>();
   for (const e of events.filter((e) => e.streamId === stream)) {
-    if (e.type === 'WorkerJobStarted') held.add(e.data.jobId as string);
-    if (e.type === 'WorkerJobFinished') held.delete(e.data.jobId as string);
+    if (e.type === 'WorkerJobsStarted') (e.data.jobs as StartedJob[]).forEach((job) => held.add(job.jobId));
+    if (e.type === 'WorkerJobsFinished') (e.data.jobIds as string[]).forEach((jobId) => held.delete(jobId));
   }
   if (held.size === 0) return undefined;
   let last = 0;

@@ -16,8 +16,8 @@ const started = {
   at: 100,
 };
 const heartbeat = (at: number) => ({ type: 'WorkerHeartbeat', at });
-const jobStarted = (jobId: string, at = 200) => ({ type: 'WorkerJobStarted', jobId, at });
-const jobFinished = (jobId: string, at = 300) => ({ type: 'WorkerJobFinished', jobId, at });
+const jobStarted = (jobId: string, at = 200) => ({ type: 'WorkerJobsStarted', jobs: [{ jobId }], at });
+const jobFinished = (jobId: string, at = 300) => ({ type: 'WorkerJobsFinished', jobIds: [jobId], at });
 const idleElapsed = { type: 'WorkerIdleTimeoutElapsed', at: 5300 };
 const missed = { type: 'WorkerHeartbeatMissed', at: 40_000 };
 const terminate = { type: 'WorkerTerminationRequested', reason: 'scale in', at: 6000 };
@@ -189,7 +189,11 @@ describe('worker machine', () => {
   });
 
   it('on exiting unasked, asks for the request messages of the jobs in hand to be released at once', () => {
-    const held = (jobId: string, receiptHandle: string) => ({ ...jobStarted(jobId), receiptHandle });
+    const held = (jobId: string, receiptHandle: string) => ({
+      type: 'WorkerJobsStarted',
+      jobs: [{ jobId, receiptHandle }],
+      at: 200,
+    });
     const then = given(
       workerMachine,
       launched,
@@ -229,7 +233,7 @@ describe('worker machine', () => {
   it.each([
     ['WorkerStarted', started],
     ['WorkerHeartbeat', heartbeat(9000)],
-    ['WorkerJobStarted', jobStarted('j3', 9000)],
+    ['WorkerJobsStarted', jobStarted('j3', 9000)],
   ])('cannot go from terminated back to running (%s is ignored)', (_type, event) => {
     const { snapshot, when } = given(workerMachine, launched, started, terminate, stopped);
     const then = when(event);
@@ -310,6 +314,52 @@ describe('worker machine: jobs taken in batches', () => {
     ).when(jobFinished('j2'));
     expect(last.snapshot.context).toMatchObject({ jobsInHand: [], jobsDone: 2 });
     expect(last.effects).toEqual([liveness, idleTimer]);
+  });
+
+  it('takes the jobs of one receive in one event, with their receipt handles, and finishes them in one', () => {
+    const batch = {
+      type: 'WorkerJobsStarted',
+      jobs: [{ jobId: 'j1', receiptHandle: 'r1' }, { jobId: 'j2', receiptHandle: 'r2' }, { jobId: 'j3' }],
+      seq: 4,
+      at: 200,
+    };
+    const { snapshot, when } = given(workerMachine, launched, started, batch);
+    expect(snapshot.context).toMatchObject({
+      jobsInHand: ['j1', 'j2', 'j3'],
+      receipts: { j1: 'r1', j2: 'r2' },
+      lastSeq: 4,
+    });
+
+    const some = when({ type: 'WorkerJobsFinished', jobIds: ['j1', 'j3'], seq: 5, at: 300 });
+    expect(some.snapshot.context).toMatchObject({ jobsInHand: ['j2'], receipts: { j2: 'r2' }, jobsDone: 2 });
+    expect(some.effects).toEqual([liveness]);
+
+    const all = when({ type: 'WorkerJobsFinished', jobIds: ['j1', 'j2', 'j3'], seq: 5, at: 300 });
+    expect(all.snapshot.context).toMatchObject({ jobsInHand: [], receipts: {}, jobsDone: 3 });
+    expect(all.effects).toEqual([liveness, idleTimer]);
+  });
+
+  it('counts only the jobs in hand when a finish names others too', () => {
+    const then = given(workerMachine, launched, started, jobStarted('j1')).when({
+      type: 'WorkerJobsFinished',
+      jobIds: ['j0', 'j1'],
+      at: 300,
+    });
+    expect(then.snapshot.context).toMatchObject({ jobsInHand: [], jobsDone: 1 });
+  });
+
+  it('folds the one-job events of logs recorded before batches as batches of one', () => {
+    const { snapshot, when } = given(
+      workerMachine,
+      launched,
+      started,
+      { type: 'WorkerJobStarted', jobId: 'j1', receiptHandle: 'r1', at: 200 },
+      { type: 'WorkerJobStarted', jobId: 'j2', at: 210 },
+    );
+    expect(snapshot.context).toMatchObject({ jobsInHand: ['j1', 'j2'], receipts: { j1: 'r1' } });
+    const first = when({ type: 'WorkerJobFinished', jobId: 'j1', at: 300 });
+    expect(first.snapshot.context).toMatchObject({ jobsInHand: ['j2'], receipts: {}, jobsDone: 1 });
+    expect(first.effects).toEqual([liveness]);
   });
 
   it('refuses termination while any job of the batch is in hand', () => {

@@ -20,10 +20,22 @@ export interface WorkerInput {
   at: number;
 }
 
+/** A job a worker took, with its request message's receipt handle when the worker reported one. */
+export interface StartedJob {
+  jobId: string;
+  receiptHandle?: string;
+}
+
 export type WorkerEvent =
   | { type: 'WorkerStarted'; instanceId: string; modelId?: string; seq?: number; at: number }
   | { type: 'WorkerHeartbeat'; seq?: number; at: number }
-  | { type: 'WorkerJobStarted'; jobId: string; receiptHandle?: string; seq?: number; at: number }
+  /** The jobs of one receive, taken together; `seq`: the last of their start reports. */
+  | { type: 'WorkerJobsStarted'; jobs: StartedJob[]; seq?: number; at: number }
+  /** Jobs the worker finished together (one batch's results); `seq`: the last of their reports. */
+  | { type: 'WorkerJobsFinished'; jobIds: string[]; seq?: number; at: number }
+  /** One job taken: the event of logs recorded before starts were batched. */
+  | ({ type: 'WorkerJobStarted'; seq?: number; at: number } & StartedJob)
+  /** One job finished: the event of logs recorded before results were batched. */
   | { type: 'WorkerJobFinished'; jobId: string; seq?: number; at: number }
   | { type: 'WorkerIdleTimeoutElapsed'; at: number }
   /** The worker's receive came back empty while it held no job: it is idle now, not after the timeout. */
@@ -92,8 +104,21 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 5_000;
 
 type Ctx = { context: WorkerContext };
 
-const finishedJob = (event: WorkerEvent) =>
-  (event as Extract<WorkerEvent, { type: 'WorkerJobFinished' }>).jobId;
+type StartEvent = Extract<WorkerEvent, { type: 'WorkerJobsStarted' | 'WorkerJobStarted' }>;
+type FinishEvent = Extract<WorkerEvent, { type: 'WorkerJobsFinished' | 'WorkerJobFinished' }>;
+
+/** The jobs a start event names: a batch, or one in logs recorded before batches. */
+const startedJobs = (event: WorkerEvent): StartedJob[] => {
+  const start = event as StartEvent;
+  return start.type === 'WorkerJobsStarted'
+    ? start.jobs
+    : [{ jobId: start.jobId, receiptHandle: start.receiptHandle }];
+};
+/** The jobs a finish event names: a batch, or one in logs recorded before batches. */
+const finishedJobs = (event: WorkerEvent): string[] => {
+  const finish = event as FinishEvent;
+  return finish.type === 'WorkerJobsFinished' ? finish.jobIds : [finish.jobId];
+};
 
 const armLiveness = {
   type: 'startTimer',
@@ -124,6 +149,11 @@ const cancelLiveness = {
   params: (): CancelTimerParams => ({ timerId: 'liveness' }),
 } as const;
 const cancelIdle = { type: 'cancelTimer', params: (): CancelTimerParams => ({ timerId: 'idle' }) } as const;
+// A running worker finishing jobs: idle again after the idle timeout once it holds none.
+const finishInRunning = [
+  { guard: and(['isFresh', 'holdsOnlyThem']), actions: ['seen', armLiveness, 'finishJobs', armIdle] },
+  { guard: and(['isFresh', 'holdsAnyOfThem']), actions: ['seen', armLiveness, 'finishJobs'] },
+] as const;
 
 /**
  * One worker instance: pending → running → idle → terminating → terminated, or lost when it
@@ -148,19 +178,28 @@ export const workerMachine = setup({
       lastSeenAt: event.at,
       lastSeq: (event as { seq?: number }).seq ?? context.lastSeq,
     })),
-    takeJob: assign(({ context, event }) => {
-      const { jobId, receiptHandle } = event as Extract<WorkerEvent, { type: 'WorkerJobStarted' }>;
+    takeJobs: assign(({ context, event }) => {
+      const jobs = startedJobs(event);
+      const handed = jobs.filter((job) => job.receiptHandle !== undefined);
       return {
-        jobsInHand: [...context.jobsInHand, jobId],
-        ...(receiptHandle && { receipts: { ...context.receipts, [jobId]: receiptHandle } }),
+        jobsInHand: [...context.jobsInHand, ...jobs.map((job) => job.jobId)],
+        ...(handed.length > 0 && {
+          receipts: {
+            ...context.receipts,
+            ...Object.fromEntries(handed.map((job) => [job.jobId, job.receiptHandle!])),
+          },
+        }),
       };
     }),
-    finishJob: assign(({ context, event }) => {
-      const { [finishedJob(event)]: _finished, ...receipts } = context.receipts ?? {};
+    // Only the jobs in hand count: a finish repeated, or of a job taken before a restart, is not one.
+    finishJobs: assign(({ context, event }) => {
+      const finished = new Set(finishedJobs(event).filter((id) => context.jobsInHand.includes(id)));
+      const receipts = context.receipts && { ...context.receipts };
+      finished.forEach((id) => delete receipts?.[id]);
       return {
-        jobsInHand: context.jobsInHand.filter((id) => id !== finishedJob(event)),
-        jobsDone: context.jobsDone + 1,
-        ...(context.receipts && { receipts }),
+        jobsInHand: context.jobsInHand.filter((id) => !finished.has(id)),
+        jobsDone: context.jobsDone + finished.size,
+        ...(receipts && { receipts }),
       };
     }),
     end: assign({ endedAt: ({ event }) => event.at }),
@@ -197,9 +236,12 @@ export const workerMachine = setup({
     // (with EC2's 180 s timeout, one in nine of the worker's 5 s heartbeats).
     heartbeatDue: ({ context, event }) => event.at - context.lastSeenAt >= context.heartbeatTimeoutMs / 4,
     holdsNoJob: ({ context }) => context.jobsInHand.length === 0,
-    holdsThatJob: ({ context, event }) => context.jobsInHand.includes(finishedJob(event)),
-    holdsOnlyThatJob: ({ context, event }) =>
-      context.jobsInHand.length === 1 && context.jobsInHand[0] === finishedJob(event),
+    holdsAnyOfThem: ({ context, event }) => finishedJobs(event).some((id) => context.jobsInHand.includes(id)),
+    // The finish leaves the worker with no job in hand.
+    holdsOnlyThem: ({ context, event }) => {
+      const finished = finishedJobs(event);
+      return context.jobsInHand.length > 0 && context.jobsInHand.every((id) => finished.includes(id));
+    },
   },
 }).createMachine({
   id: 'worker',
@@ -246,14 +288,10 @@ export const workerMachine = setup({
       on: {
         WorkerStarted: { guard: 'isRestart', actions: ['seen', 'restarted', armLiveness, armIdle] },
         WorkerHeartbeat: { guard: and(['isFresh', 'heartbeatDue']), actions: ['seen', armLiveness] },
-        WorkerJobStarted: { guard: 'isFresh', actions: ['seen', armLiveness, 'takeJob', cancelIdle] },
-        WorkerJobFinished: [
-          {
-            guard: and(['isFresh', 'holdsOnlyThatJob']),
-            actions: ['seen', armLiveness, 'finishJob', armIdle],
-          },
-          { guard: and(['isFresh', 'holdsThatJob']), actions: ['seen', armLiveness, 'finishJob'] },
-        ],
+        WorkerJobsStarted: { guard: 'isFresh', actions: ['seen', armLiveness, 'takeJobs', cancelIdle] },
+        WorkerJobsFinished: finishInRunning,
+        WorkerJobStarted: { guard: 'isFresh', actions: ['seen', armLiveness, 'takeJobs', cancelIdle] },
+        WorkerJobFinished: finishInRunning,
         WorkerIdleTimeoutElapsed: {
           guard: 'holdsNoJob',
           target: 'idle',
@@ -277,7 +315,8 @@ export const workerMachine = setup({
       on: {
         WorkerStarted: { guard: 'isRestart', target: 'running', actions: ['seen', 'restarted', armIdle] },
         WorkerHeartbeat: { guard: and(['isFresh', 'heartbeatDue']), actions: ['seen', armLiveness] },
-        WorkerJobStarted: { guard: 'isFresh', target: 'running', actions: ['seen', 'takeJob'] },
+        WorkerJobsStarted: { guard: 'isFresh', target: 'running', actions: ['seen', 'takeJobs'] },
+        WorkerJobStarted: { guard: 'isFresh', target: 'running', actions: ['seen', 'takeJobs'] },
         WorkerTerminationRequested: { target: 'terminating', actions: 'recordStopReason' },
         WorkerHeartbeatMissed: { target: 'lost', actions: assign({ stopReason: 'heartbeats stopped' }) },
         WorkerStopped: { target: 'lost', actions: assign({ stopReason: 'exited unasked' }) },
@@ -297,7 +336,8 @@ export const workerMachine = setup({
       ],
       on: {
         WorkerHeartbeat: { guard: and(['isFresh', 'heartbeatDue']), actions: ['seen', armLiveness] },
-        WorkerJobFinished: { guard: and(['isFresh', 'holdsThatJob']), actions: ['seen', 'finishJob'] },
+        WorkerJobsFinished: { guard: and(['isFresh', 'holdsAnyOfThem']), actions: ['seen', 'finishJobs'] },
+        WorkerJobFinished: { guard: and(['isFresh', 'holdsAnyOfThem']), actions: ['seen', 'finishJobs'] },
         WorkerStopped: { target: 'terminated' },
         WorkerHeartbeatMissed: { target: 'lost', actions: assign({ stopReason: 'did not stop in time' }) },
         // A graceful stop that cannot be asked for is forced.

@@ -119,7 +119,7 @@ async function runScript(host: ActorHost, clock: ManualClock, afterUploads = asy
     if (free.length === 0) break;
     const worker = pick(free);
     const job = JOB.streamId(`job${i}`);
-    await host.dispatch(worker.streamId, { type: 'WorkerJobStarted', jobId: `job${i}` });
+    await host.dispatch(worker.streamId, { type: 'WorkerJobsStarted', jobs: [{ jobId: `job${i}` }] });
     await host.dispatch(job, { type: 'JobAttemptStarted', workerId: worker.id, attempt: 1 });
     const outcome = random();
     if (outcome >= 0.9 && busy.size < 2) {
@@ -142,7 +142,7 @@ async function runScript(host: ActorHost, clock: ManualClock, afterUploads = asy
     } else {
       await host.dispatch(job, { type: 'JobDeadLettered', reason: 'received 3 times' });
     }
-    await host.dispatch(worker.streamId, { type: 'WorkerJobFinished', jobId: `job${i}` });
+    await host.dispatch(worker.streamId, { type: 'WorkerJobsFinished', jobIds: [`job${i}`] });
     await settle();
     clock.advance(Math.floor(random() * 3000)); // idle and cooldown timers fire along the way
     await settle();

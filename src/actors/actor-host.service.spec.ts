@@ -224,7 +224,7 @@ describe('ActorHost', () => {
       reason: 'test',
     });
     await host.dispatch(WORKER.streamId('w1'), { type: 'WorkerStarted', instanceId: 'pid-1' });
-    await host.dispatch(WORKER.streamId('w1'), { type: 'WorkerJobStarted', jobId: 'j1' });
+    await host.dispatch(WORKER.streamId('w1'), { type: 'WorkerJobsStarted', jobs: [{ jobId: 'j1' }] });
 
     clock.advance(10_000);
     await host.settle();

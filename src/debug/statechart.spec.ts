@@ -51,7 +51,7 @@ describe('statechart generation from the real machines', () => {
 
   it("names combined guards and lists the controller's any-state transition in a note", () => {
     expect(toMermaid(describeMachine(workerMachine))).toContain(
-      's_running : ↻ WorkerJobFinished [isFresh and holdsOnlyThatJob]\n',
+      's_running : ↻ WorkerJobsFinished [isFresh and holdsOnlyThem]\n',
     );
     const controller = describeMachine(controllerMachine);
     expect(controller.anyState).toEqual([{ source: '', event: 'ControllerConfigured' }]);

@@ -9,9 +9,9 @@ import { WORKER } from '../actors/actor-kinds';
 import { testConfig } from '../config/app-config';
 import { FleetInstances } from '../fleet/fleet-instances';
 import { Queue } from '../ports/queue.port';
-import { WorkerReports } from './messages';
+import { WorkerReport, WorkerReports } from './messages';
 import { RESPONSE_QUEUE } from './queue-tokens';
-import { WorkerReportsConsumer } from './worker-reports.consumer';
+import { eventsOfReports, WorkerReportsConsumer } from './worker-reports.consumer';
 
 describe('WorkerReportsConsumer: reports only from the fleet’s own instances', () => {
   let dataDir: string;
@@ -62,5 +62,64 @@ describe('WorkerReportsConsumer: reports only from the fleet’s own instances',
       host.get(WORKER.streamId('w-a'))?.snapshot.value === 'running' ? true : undefined,
     );
     expect(host.get(WORKER.streamId('w-a'))?.snapshot.context).toMatchObject({ instanceId: 'i-launched' });
+  });
+});
+
+describe('eventsOfReports: the events of one report message', () => {
+  const from = { v: 1 as const, workerId: 'w-a' };
+  const started = (jobId: string, seq: number): WorkerReport => ({
+    ...from,
+    kind: 'jobStarted',
+    jobId,
+    attempt: 1,
+    receiptHandle: `r-${jobId}`,
+    seq,
+    at: seq * 10,
+  });
+  const classified = (jobId: string, seq: number): WorkerReport => ({
+    ...from,
+    kind: 'jobClassified',
+    jobId,
+    label: 'tabby',
+    top5: [{ label: 'tabby', probability: 0.9 }],
+    serviceMs: 5,
+    seq,
+    at: seq * 10,
+  });
+
+  it("makes a batch's starts one worker event, with the last report's time and number, and keeps one event per job", () => {
+    const events = eventsOfReports([started('j1', 1), started('j2', 2), started('j3', 3)]);
+    expect(events.filter(([streamId]) => streamId === WORKER.streamId('w-a'))).toEqual([
+      [
+        WORKER.streamId('w-a'),
+        {
+          type: 'WorkerJobsStarted',
+          jobs: ['j1', 'j2', 'j3'].map((jobId) => ({ jobId, receiptHandle: `r-${jobId}` })),
+          seq: 3,
+          at: 30,
+        },
+      ],
+    ]);
+    expect(events.filter(([, command]) => command.type === 'JobAttemptStarted')).toHaveLength(3);
+  });
+
+  it('makes finishes in a row one event, whatever each job came to, and keeps other reports apart', () => {
+    const rejected: WorkerReport = {
+      ...from,
+      kind: 'jobRejected',
+      jobId: 'j2',
+      reason: 'not an image',
+      seq: 2,
+      at: 20,
+    };
+    const heartbeat: WorkerReport = { ...from, kind: 'heartbeat', seq: 3, at: 30 };
+    const workerEvents = eventsOfReports([classified('j1', 1), rejected, heartbeat, classified('j3', 4)])
+      .filter(([streamId]) => streamId === WORKER.streamId('w-a'))
+      .map(([, command]) => command);
+    expect(workerEvents).toEqual([
+      { type: 'WorkerJobsFinished', jobIds: ['j1', 'j2'], seq: 2, at: 20 },
+      { type: 'WorkerHeartbeat', seq: 3, at: 30 },
+      { type: 'WorkerJobsFinished', jobIds: ['j3'], seq: 4, at: 40 },
+    ]);
   });
 });

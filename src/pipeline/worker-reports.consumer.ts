@@ -16,7 +16,7 @@ import { DEAD_LETTER_QUEUE, RESPONSE_QUEUE } from './queue-tokens';
 import { PollLoop, startPollLoop } from './poll-loop';
 
 /** The events one worker report stands for, stream by stream (worker first, then job). */
-export function eventsOfReport(report: WorkerReport): Array<[string, Command]> {
+function eventsOfReport(report: WorkerReport): Array<[string, Command]> {
   const worker = WORKER.streamId(report.workerId);
   const seen = { seq: report.seq, at: report.at };
   switch (report.kind) {
@@ -36,7 +36,11 @@ export function eventsOfReport(report: WorkerReport): Array<[string, Command]> {
       return [
         [
           worker,
-          { type: 'WorkerJobStarted', jobId: report.jobId, receiptHandle: report.receiptHandle, ...seen },
+          {
+            type: 'WorkerJobsStarted',
+            jobs: [{ jobId: report.jobId, receiptHandle: report.receiptHandle }],
+            ...seen,
+          },
         ],
         [
           JOB.streamId(report.jobId),
@@ -45,7 +49,7 @@ export function eventsOfReport(report: WorkerReport): Array<[string, Command]> {
       ];
     case 'jobClassified':
       return [
-        [worker, { type: 'WorkerJobFinished', jobId: report.jobId, ...seen }],
+        [worker, { type: 'WorkerJobsFinished', jobIds: [report.jobId], ...seen }],
         [
           JOB.streamId(report.jobId),
           {
@@ -60,18 +64,46 @@ export function eventsOfReport(report: WorkerReport): Array<[string, Command]> {
       ];
     case 'jobRejected':
       return [
-        [worker, { type: 'WorkerJobFinished', jobId: report.jobId, ...seen }],
+        [worker, { type: 'WorkerJobsFinished', jobIds: [report.jobId], ...seen }],
         [JOB.streamId(report.jobId), { type: 'JobRejected', reason: report.reason, at: report.at }],
       ];
     case 'jobFailed':
       return [
-        [worker, { type: 'WorkerJobFinished', jobId: report.jobId, ...seen }],
+        [worker, { type: 'WorkerJobsFinished', jobIds: [report.jobId], ...seen }],
         [
           JOB.streamId(report.jobId),
           { type: 'JobAttemptFailed', workerId: report.workerId, reason: report.reason, at: report.at },
         ],
       ];
   }
+}
+
+/** Worker events that one event stands for when they follow each other in a stream. */
+const BATCHED: Record<string, (into: Command, next: Command) => void> = {
+  WorkerJobsStarted: (into, next) => (into.jobs as unknown[]).push(...(next.jobs as unknown[])),
+  WorkerJobsFinished: (into, next) => (into.jobIds as unknown[]).push(...(next.jobIds as unknown[])),
+};
+
+/**
+ * The events a message's reports stand for, stream by stream. A worker's job starts (or
+ * finishes) that follow each other in its stream are one event, as the worker took (or
+ * finished) them in one batch: its time and sequence number are the last report's.
+ */
+export function eventsOfReports(reports: WorkerReport[]): Array<[string, Command]> {
+  const events: Array<[string, Command]> = [];
+  const lastOfStream = new Map<string, Command>();
+  for (const [streamId, command] of reports.flatMap(eventsOfReport)) {
+    const last = lastOfStream.get(streamId);
+    const merge = BATCHED[command.type];
+    if (last && merge && last.type === command.type) {
+      merge(last, command);
+      Object.assign(last, { seq: command.seq, at: command.at });
+      continue;
+    }
+    events.push([streamId, command]);
+    lastOfStream.set(streamId, command);
+  }
+  return events;
 }
 
 /**
@@ -149,9 +181,7 @@ export class WorkerReportsConsumer implements OnApplicationBootstrap, OnApplicat
     const handled = batch.map((message) => {
       try {
         const { reports } = decodeMessage(WorkerReportsSchema, message.body);
-        const commands = reports
-          .filter((report) => this.fromTheFleet(message, report))
-          .flatMap(eventsOfReport);
+        const commands = eventsOfReports(reports.filter((report) => this.fromTheFleet(message, report)));
         return {
           message,
           results: Promise.allSettled(

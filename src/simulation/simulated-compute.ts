@@ -186,7 +186,7 @@ export class SimulatedCompute {
     instance.jobId = jobId;
     instance.reportedEmpty = false;
     // Reported in the same turn as the receive: a termination request queued after it sees the job.
-    this.report(instance.workerId, { type: 'WorkerJobStarted', jobId, seq: ++instance.seq });
+    this.report(instance.workerId, { type: 'WorkerJobsStarted', jobs: [{ jobId }], seq: ++instance.seq });
     this.options.track(
       this.host.dispatch(JOB.streamId(jobId), {
         type: 'JobAttemptStarted',
@@ -211,7 +211,7 @@ export class SimulatedCompute {
       }),
     );
     this.queue.delete(jobId);
-    this.report(instance.workerId, { type: 'WorkerJobFinished', jobId, seq: ++instance.seq });
+    this.report(instance.workerId, { type: 'WorkerJobsFinished', jobIds: [jobId], seq: ++instance.seq });
     this.poll(instance);
   }
 
