@@ -173,7 +173,9 @@ export class JobProcessor {
     await started;
     // Sent before this batch's call returns, so any report the worker makes next goes after it.
     const reported = this.reporter.send(...finished.map((f) => f.report));
-    this.settling = this.settle(jobs, finished, reported);
+    // Kept with any other still settling: a batch given up at its deadline may end meanwhile.
+    const settling = this.settle(jobs, finished, reported);
+    this.settling = Promise.all([this.settling, settling]).then(() => undefined);
   }
 
   /**
