@@ -59,17 +59,27 @@ describe('a worker settling a classified batch (its results on disk, then its re
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  function processorOver(requests: Queue) {
+  /** `images` jobs queued, and a processor over a request queue whose deletes are held. */
+  async function withJobs(images: number) {
+    await enqueueImages(dataDir, datasetImages('ilsvrc2012-val-sample').slice(0, images));
+    opened = openDataDir(dataDir);
+    const deletes = withHeldDeletes(opened.queues.requests);
     const clock = new SystemClock();
     const reporter = new WorkerReporter(opened.queues.responses, 'w-test', clock);
-    return new JobProcessor(requests, opened.objects, classifier, reporter, clock, 30_000, 120_000);
+    const processor = new JobProcessor(
+      deletes.queue,
+      opened.objects,
+      classifier,
+      reporter,
+      clock,
+      30_000,
+      120_000,
+    );
+    return { deletes, processor };
   }
 
   it('takes the next batch before the last one settles, and reports it only once that one has', async () => {
-    await enqueueImages(dataDir, datasetImages('ilsvrc2012-val-sample').slice(0, 8));
-    opened = openDataDir(dataDir);
-    const deletes = withHeldDeletes(opened.queues.requests);
-    const processor = processorOver(deletes.queue);
+    const { deletes, processor } = await withJobs(8);
 
     // The first batch's call returns while its deletes are held.
     await processor.process(await opened.queues.requests.receive({ maxMessages: 4 }));
@@ -104,10 +114,7 @@ describe('a worker settling a classified batch (its results on disk, then its re
   }, 60_000);
 
   it('leaves the requests of a batch it could not settle to come back', async () => {
-    await enqueueImages(dataDir, datasetImages('ilsvrc2012-val-sample').slice(0, 2));
-    opened = openDataDir(dataDir);
-    const deletes = withHeldDeletes(opened.queues.requests);
-    const processor = processorOver(deletes.queue);
+    const { deletes, processor } = await withJobs(2);
 
     await processor.process(await opened.queues.requests.receive({ maxMessages: 2 }));
     deletes.fail(new Error('the queue is unreachable'));

@@ -421,8 +421,10 @@ export class ActorHost implements OnModuleInit, OnApplicationBootstrap, OnModule
         if (this.follower) this.follower.appended(stored.position);
         else this.checkpoint.advance(stored);
         const timers = this.timers.apply(streamId, type, next.effects, data.at);
-        if (this.live) this.alarms.apply(streamId, timers);
-        if (this.live) this.effects.run(streamId, kind, stored, withoutTimers(next.effects));
+        if (this.live) {
+          this.alarms.apply(streamId, timers);
+          this.effects.run(streamId, kind, stored, withoutTimers(next.effects));
+        }
       });
     }
     // Answered with the state that ignored them: the one the commands before them left.

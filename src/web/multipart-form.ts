@@ -34,7 +34,7 @@ export interface MultipartFormOptions {
   /** Most files in `fileField`, on top of `limits.files`: 1 for a route that takes one. */
   maxFiles: number;
   limits: MultipartLimits;
-  /** Where the files' bytes wait; the caller releases them (`UploadStorage.release`) when done. */
+  /** Where the files' bytes wait; the caller releases them (`UploadStorage.releaseAll`) when done. */
   storage: UploadStorage;
 }
 
