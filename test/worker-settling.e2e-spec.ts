@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { runInThisContext } from 'node:vm';
 import type { OnnxClassifier } from '../src/classifier/onnx-classifier';
+import { ManualClock } from '../src/clock/manual-clock';
 import { SystemClock } from '../src/clock/system-clock';
+import type { Clock } from '../src/ports/clock.port';
 import { fetchModel } from '../src/models/model-fetcher';
 import { DEFAULT_MODEL_ID, loadManifest } from '../src/models/model-manifest.loader';
 import { objectKeys, WorkerReport } from '../src/pipeline/messages';
@@ -17,15 +19,21 @@ import { collectReports, enqueueImages, jobIdsOf, openDataDir } from './support/
 // See classifier-accuracy.e2e-spec.ts: onnxruntime-common's instanceof checks need the main realm's Float32Array.
 globalThis.Float32Array = runInThisContext('Float32Array') as Float32ArrayConstructor;
 
-/** The request queue with its deletes held until `release` (or failed with `fail`). */
+/** The request queue with its deletes held until `release` (or failed with `fail`), and the visibility extensions it was asked for. */
 function withHeldDeletes(requests: Queue) {
   let release!: () => void;
   let fail!: (error: Error) => void;
   const gate = new Promise<void>((resolve, reject) => ((release = resolve), (fail = reject)));
   gate.catch(() => undefined);
   const asked: string[][] = [];
+  const extended: string[] = [];
   const queue = new Proxy(requests, {
     get(target, property) {
+      if (property === 'changeVisibility')
+        return (handle: string, timeoutMs: number) => {
+          extended.push(handle);
+          return target.changeVisibility(handle, timeoutMs);
+        };
       if (property === 'deleteBatch')
         return async (handles: string[]) => {
           asked.push([...handles]);
@@ -36,7 +44,7 @@ function withHeldDeletes(requests: Queue) {
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
-  return { queue, asked, release, fail };
+  return { queue, asked, extended, release, fail };
 }
 
 describe('a worker settling a classified batch (its results on disk, then its requests deleted)', () => {
@@ -60,11 +68,10 @@ describe('a worker settling a classified batch (its results on disk, then its re
   });
 
   /** `images` jobs queued, and a processor over a request queue whose deletes are held. */
-  async function withJobs(images: number) {
+  async function withJobs(images: number, clock: Clock = new SystemClock()) {
     await enqueueImages(dataDir, datasetImages('ilsvrc2012-val-sample').slice(0, images));
     opened = openDataDir(dataDir);
     const deletes = withHeldDeletes(opened.queues.requests);
-    const clock = new SystemClock();
     const reporter = new WorkerReporter(opened.queues.responses, 'w-test', clock);
     const processor = new JobProcessor(
       deletes.queue,
@@ -111,6 +118,22 @@ describe('a worker settling a classified batch (its results on disk, then its re
     await collectReports(opened.queues, reports);
     expect(jobIdsOf(reports, 'jobClassified')).toEqual(['job0', 'job1', 'job2', 'job3', ...secondJobs]);
     expect(await opened.queues.requests.approximateCounts()).toMatchObject({ visible: 0, inFlight: 0 });
+  }, 60_000);
+
+  it('keeps the requests of a settling batch hidden until it has settled', async () => {
+    const clock = new ManualClock();
+    const { deletes, processor } = await withJobs(2, clock);
+    const batch = await opened.queues.requests.receive({ maxMessages: 2 });
+    await processor.process(batch);
+    await waitFor('the batch to ask for its deletes', async () => deletes.asked.length === 1 || undefined);
+
+    clock.advance(10_000); // a third of the visibility timeout
+    expect(deletes.extended.sort()).toEqual(batch.map((m) => m.receiptHandle).sort());
+
+    deletes.release();
+    await processor.settled();
+    clock.advance(10_000);
+    expect(deletes.extended).toHaveLength(2);
   }, 60_000);
 
   it('leaves the requests of a batch it could not settle to come back', async () => {

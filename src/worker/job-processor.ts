@@ -100,8 +100,9 @@ export class JobProcessor {
         if (batch.length > 0) await this.withinDeadline(batch, received, inHand, started);
       }
     } finally {
-      extender.cancel();
       this.current = [];
+      // Hidden until their batch has settled (deleted, or left to come back), not only until classified.
+      void this.settling.then(() => extender.cancel());
     }
   }
 
@@ -228,7 +229,7 @@ export class JobProcessor {
     }
   }
 
-  /** Extends the visibility of the jobs in hand while they are worked on (`jobs` may shrink meanwhile). */
+  /** Extends the visibility of the jobs in hand until cancelled, once their batch has settled (`jobs` may shrink meanwhile). */
   private keepHidden(jobs: ReadonlySet<InHand>): { cancel(): void } {
     const extend = () => {
       for (const { message } of jobs) {
