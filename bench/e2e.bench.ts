@@ -30,9 +30,13 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 // under 0.1 ms from about the fifteenth on (4 500 jobs): the timed pass measures a settled service.
 const WARMUP_PASSES = Number(process.env.BENCH_WARMUP_PASSES ?? 15);
 
-/** Resolves once `expected` jobs were reported, counting the `job` events of the live stream (no polling). */
+/**
+ * Resolves once `expected` jobs were reported, counting the outcomes the live stream sends (no
+ * polling; as a client waiting on outcomes would, it asks for them alone, not every change).
+ * @throws if a job ends otherwise.
+ */
 async function countReported(url: string, expected: number): Promise<void> {
-  const res = await fetch(`${url}/api/stream`);
+  const res = await fetch(`${url}/api/stream?status=reported,rejected,failed`);
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   let buffered = '';
   let count = 0;
@@ -42,7 +46,9 @@ async function countReported(url: string, expected: number): Promise<void> {
     buffered += value;
     const events = buffered.split('\n\n');
     buffered = events.pop()!;
-    count += events.filter((e) => e.includes('"status":"reported"')).length;
+    const reported = events.filter((e) => e.includes('"status":"reported"')).length;
+    if (reported < events.length) throw new Error(`a job was not reported: ${events.join('\n')}`);
+    count += reported;
   }
   await reader.cancel();
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Client } from 'pg';
 import { ControlPlaneProcess, freePort, waitFor } from './support/control-plane-process';
+import { watchJobStream } from './support/job-stream';
 import { datasetImages, defaultModelLabels } from './support/paths';
 import { endLeaseSession } from './support/postgres-server';
 import { SharedBackend, startSharedBackend } from './support/shared-backend';
@@ -31,34 +32,6 @@ async function classifyAndWait(plane: ControlPlaneProcess, file: string): Promis
   const form = new FormData();
   form.append('myfile', new Blob([readFileSync(file)]), basename(file));
   return fetch(`${plane.url}/`, { method: 'POST', body: form });
-}
-
-/** The jobs' views `plane` streams to the page (`/api/stream`, server-sent events), by id. */
-async function watchStream(
-  plane: ControlPlaneProcess,
-): Promise<{ views: Map<string, string>; stop(): void }> {
-  const controller = new AbortController();
-  const response = await fetch(`${plane.url}/api/stream`, { signal: controller.signal });
-  const views = new Map<string, string>();
-  void (async () => {
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of response.body!) {
-      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-        const data = buffer
-          .slice(0, end)
-          .split('\n')
-          .find((line) => line.startsWith('data:'));
-        buffer = buffer.slice(end + 2);
-        if (data) {
-          const job = JSON.parse(data.slice('data:'.length)) as { id: string; status: string };
-          views.set(job.id, job.status);
-        }
-      }
-    }
-  })().catch(() => undefined);
-  return { views, stop: () => controller.abort() };
 }
 
 describe('several control planes on one log, one leading', () => {
@@ -112,7 +85,7 @@ describe('several control planes on one log, one leading', () => {
     expect(labels.has(await waited.text())).toBe(true);
 
     // Uploads on both; each job can be followed on the other, its page's stream included.
-    const streamed = await watchStream(b);
+    const streamed = await watchJobStream(b.url);
     const ids = [...(await upload(a, images.slice(1, 21))), ...(await upload(b, images.slice(21, 41)))];
     for (const [on, id] of [
       [b, ids[0]],
@@ -122,7 +95,7 @@ describe('several control planes on one log, one leading', () => {
     }
 
     await waitFor('the follower to stream a job uploaded on the leader, reported', async () =>
-      streamed.views.get(ids[0]) === 'reported' ? true : undefined,
+      streamed.jobs.some((job) => job.id === ids[0] && job.status === 'reported') ? true : undefined,
     );
     streamed.stop();
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { actorsQuery, inspectQuery } from '../debug/debug.controller';
 import { decisionsQuery } from '../fleet/autoscaler.controller';
 import { fleetQuery } from '../fleet/fleet.controller';
+import { streamQuery } from '../web/stream.controller';
 import { listQuery } from '../jobs/jobs.controller';
 import type { AccessLevel } from '../security/access';
 import { submissionFields } from '../web/upload-routes';
@@ -175,6 +176,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     summary: "Each job's view whenever it changes",
     tag: 'jobs',
     access: 'api',
+    query: streamQuery,
     answers: { 200: eventStream('server-sent events named `job`, each a job (schema Job) as JSON') },
   },
   {

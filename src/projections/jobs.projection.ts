@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import Database from 'better-sqlite3';
-import { Observable, Subject } from 'rxjs';
+import { filter, map, Observable, Subject } from 'rxjs';
 import type { JobPage, JobStatus, JobView } from '../api/api-schemas';
 import type { JobContext } from '../../state-machines/job.machine';
 import { isoTime } from '../common/time';
@@ -74,10 +74,7 @@ export class JobsProjection implements CheckpointPart {
   private readonly unfinished = new Map<string, JobStatus>();
   private counts = emptyCounts();
   private statements?: ReturnType<typeof prepare>;
-  private readonly updates = new Subject<JobView>();
-
-  /** Each job's view the moment it changes, on the live path (replayed changes are not repeated). */
-  readonly updates$: Observable<JobView> = this.updates.asObservable();
+  private readonly changes = new Subject<{ id: string; row: JobRow }>();
 
   constructor(host: ActorHost) {
     this.checkpoint = host.checkpoint;
@@ -94,8 +91,19 @@ export class JobsProjection implements CheckpointPart {
       if (actor.snapshot.status === 'done') this.unfinished.delete(actor.id);
       else this.unfinished.set(actor.id, row.status);
       this.changed.set(actor.id, row);
-      if (!replayed) this.updates.next(this.toView(actor.id, row));
+      if (!replayed && this.changes.observed) this.changes.next({ id: actor.id, row });
     });
+  }
+
+  /**
+   * Each job's view the moment it changes, on the live path (replayed changes are not repeated);
+   * with `statuses`, only changes into one of them (default: every change).
+   */
+  updates(statuses?: ReadonlySet<JobStatus>): Observable<JobView> {
+    return this.changes.pipe(
+      filter(({ row }) => !statuses || statuses.has(row.status)),
+      map(({ id, row }) => this.toView(id, row)),
+    );
   }
 
   restore(db: Database.Database): void {
