@@ -68,6 +68,31 @@ describe('startPollLoop: telling an empty queue at once (onEmpty)', () => {
     expect(waits.slice(0, 4)).toEqual([0, 20_000, 0, 20_000]);
   });
 
+  it('waits emptyAfterMs before it counts the queue empty: what comes meanwhile is taken, and no dry spell reported', async () => {
+    const { seen, record, until } = recorder();
+    const waits: number[] = [];
+    const loop = startPollLoop({
+      queue: watched(waits),
+      waitTimeMs: 20_000,
+      emptyAfterMs: 10_000,
+      onEmpty: () => record('empty'),
+      handle: async (messages) => {
+        record(`handled ${messages.map((m) => m.body).join(',')}`);
+        await Promise.all(messages.map((m) => queue.delete(m.receiptHandle)));
+      },
+    });
+    try {
+      await queue.send('a');
+      await until(1);
+      await queue.send('b');
+      await until(2);
+    } finally {
+      await loop.stop();
+    }
+    expect(seen).toEqual(['handled a', 'handled b']);
+    expect(waits.slice(0, 2)).toEqual([10_000, 10_000]);
+  });
+
   it('waits on every receive and reports nothing without onEmpty', async () => {
     const { seen, record, until } = recorder();
     const waits: number[] = [];

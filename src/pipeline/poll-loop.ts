@@ -18,11 +18,17 @@ export interface PollLoopOptions {
   ready?: () => boolean;
   /**
    * Called when the queue is found empty, once per dry spell: the loop's first receive, and the
-   * first after each handled batch, do not wait, and this is called when one returns nothing
-   * (a worker reports that it has nothing to do the moment it has not). Default: none, and every
-   * receive waits.
+   * first after each handled batch, wait only `emptyAfterMs`, and this is called when one returns
+   * nothing (a worker reports that it has nothing to do the moment it has not). Default: none,
+   * and every receive waits `waitTimeMs`.
    */
   onEmpty?: () => void;
+  /**
+   * How long those receives wait before the queue counts as empty (default 0: not at all). A
+   * client sending one job at a time gives the worker its next a few ms after its last: a short
+   * wait spares the report of a dry spell that was none.
+   */
+  emptyAfterMs?: number;
   logger?: Logger;
 }
 
@@ -43,6 +49,7 @@ export function startPollLoop(options: PollLoopOptions): PollLoop {
     waitTimeMs = 1000,
     errorBackoffMs = 1000,
     ready = () => true,
+    emptyAfterMs = 0,
   } = options;
   const logger = options.logger ?? new Logger(`PollLoop:${queue.name}`);
   const abort = new AbortController();
@@ -64,7 +71,7 @@ export function startPollLoop(options: PollLoopOptions): PollLoop {
         }
         const messages = await queue.receive({
           maxMessages,
-          waitTimeMs: checkEmpty ? 0 : waitTimeMs,
+          waitTimeMs: checkEmpty ? emptyAfterMs : waitTimeMs,
           visibilityTimeoutMs: options.visibilityTimeoutMs,
           signal: abort.signal,
         });
