@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteQueue } from '../adapters/local/sqlite-queue';
-import { Queue, ReceiveOptions } from '../ports/queue.port';
+import { Queue, QueueMessage, ReceiveOptions } from '../ports/queue.port';
 import { startPollLoop } from './poll-loop';
 
 describe('startPollLoop: telling an empty queue at once (onEmpty)', () => {
@@ -31,6 +31,12 @@ describe('startPollLoop: telling an empty queue at once (onEmpty)', () => {
     return { seen, record, until };
   }
 
+  /** A handler that records the batch it got, then deletes its messages. */
+  const handleAndDelete = (record: (what: string) => void) => async (messages: QueueMessage[]) => {
+    record(`handled ${messages.map((m) => m.body).join(',')}`);
+    await Promise.all(messages.map((m) => queue.delete(m.receiptHandle)));
+  };
+
   /** The queue, with each receive's wait recorded. */
   function watched(waits: number[]): Queue {
     const receive = queue.receive.bind(queue);
@@ -48,10 +54,7 @@ describe('startPollLoop: telling an empty queue at once (onEmpty)', () => {
       queue: watched(waits),
       waitTimeMs: 20_000,
       onEmpty: () => record('empty'),
-      handle: async (messages) => {
-        record(`handled ${messages.map((m) => m.body).join(',')}`);
-        await Promise.all(messages.map((m) => queue.delete(m.receiptHandle)));
-      },
+      handle: handleAndDelete(record),
     });
     try {
       await until(1);
@@ -76,10 +79,7 @@ describe('startPollLoop: telling an empty queue at once (onEmpty)', () => {
       waitTimeMs: 20_000,
       emptyAfterMs: 10_000,
       onEmpty: () => record('empty'),
-      handle: async (messages) => {
-        record(`handled ${messages.map((m) => m.body).join(',')}`);
-        await Promise.all(messages.map((m) => queue.delete(m.receiptHandle)));
-      },
+      handle: handleAndDelete(record),
     });
     try {
       await queue.send('a');
