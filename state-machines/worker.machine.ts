@@ -149,11 +149,19 @@ const cancelLiveness = {
   params: (): CancelTimerParams => ({ timerId: 'liveness' }),
 } as const;
 const cancelIdle = { type: 'cancelTimer', params: (): CancelTimerParams => ({ timerId: 'idle' }) } as const;
+// A worker taking jobs, running already or idle until then.
+const takeInRunning = { guard: 'isFresh', actions: ['seen', armLiveness, 'takeJobs', cancelIdle] } as const;
+const takeInIdle = { guard: 'isFresh', target: 'running', actions: ['seen', 'takeJobs'] } as const;
 // A running worker finishing jobs: idle again after the idle timeout once it holds none.
 const finishInRunning = [
   { guard: and(['isFresh', 'holdsOnlyThem']), actions: ['seen', armLiveness, 'finishJobs', armIdle] },
   { guard: and(['isFresh', 'holdsAnyOfThem']), actions: ['seen', armLiveness, 'finishJobs'] },
 ] as const;
+// A stopping worker finishing the jobs it still held.
+const finishInTerminating = {
+  guard: and(['isFresh', 'holdsAnyOfThem']),
+  actions: ['seen', 'finishJobs'],
+} as const;
 
 /**
  * One worker instance: pending → running → idle → terminating → terminated, or lost when it
@@ -288,9 +296,9 @@ export const workerMachine = setup({
       on: {
         WorkerStarted: { guard: 'isRestart', actions: ['seen', 'restarted', armLiveness, armIdle] },
         WorkerHeartbeat: { guard: and(['isFresh', 'heartbeatDue']), actions: ['seen', armLiveness] },
-        WorkerJobsStarted: { guard: 'isFresh', actions: ['seen', armLiveness, 'takeJobs', cancelIdle] },
+        WorkerJobsStarted: takeInRunning,
         WorkerJobsFinished: finishInRunning,
-        WorkerJobStarted: { guard: 'isFresh', actions: ['seen', armLiveness, 'takeJobs', cancelIdle] },
+        WorkerJobStarted: takeInRunning,
         WorkerJobFinished: finishInRunning,
         WorkerIdleTimeoutElapsed: {
           guard: 'holdsNoJob',
@@ -315,8 +323,8 @@ export const workerMachine = setup({
       on: {
         WorkerStarted: { guard: 'isRestart', target: 'running', actions: ['seen', 'restarted', armIdle] },
         WorkerHeartbeat: { guard: and(['isFresh', 'heartbeatDue']), actions: ['seen', armLiveness] },
-        WorkerJobsStarted: { guard: 'isFresh', target: 'running', actions: ['seen', 'takeJobs'] },
-        WorkerJobStarted: { guard: 'isFresh', target: 'running', actions: ['seen', 'takeJobs'] },
+        WorkerJobsStarted: takeInIdle,
+        WorkerJobStarted: takeInIdle,
         WorkerTerminationRequested: { target: 'terminating', actions: 'recordStopReason' },
         WorkerHeartbeatMissed: { target: 'lost', actions: assign({ stopReason: 'heartbeats stopped' }) },
         WorkerStopped: { target: 'lost', actions: assign({ stopReason: 'exited unasked' }) },
@@ -336,8 +344,8 @@ export const workerMachine = setup({
       ],
       on: {
         WorkerHeartbeat: { guard: and(['isFresh', 'heartbeatDue']), actions: ['seen', armLiveness] },
-        WorkerJobsFinished: { guard: and(['isFresh', 'holdsAnyOfThem']), actions: ['seen', 'finishJobs'] },
-        WorkerJobFinished: { guard: and(['isFresh', 'holdsAnyOfThem']), actions: ['seen', 'finishJobs'] },
+        WorkerJobsFinished: finishInTerminating,
+        WorkerJobFinished: finishInTerminating,
         WorkerStopped: { target: 'terminated' },
         WorkerHeartbeatMissed: { target: 'lost', actions: assign({ stopReason: 'did not stop in time' }) },
         // A graceful stop that cannot be asked for is forced.

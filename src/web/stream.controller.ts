@@ -5,7 +5,8 @@ import { JOB_STATUSES, JobStatus } from '../api/api-schemas';
 import { parseRequest } from '../common/invalid-request.error';
 import { JobsProjection } from '../projections/jobs.projection';
 
-const statusList = new RegExp(`^(${JOB_STATUSES.join('|')})(,(${JOB_STATUSES.join('|')}))*$`);
+const oneStatus = JOB_STATUSES.join('|');
+const statusList = new RegExp(`^(${oneStatus})(,(${oneStatus}))*$`);
 
 export const streamQuery = z.object({
   status: z
